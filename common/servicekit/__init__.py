@@ -1,0 +1,1 @@
+"""Shared plumbing only: settings, database, outbox/inbox, Kafka wiring, health, logs, identity."""

@@ -1,0 +1,181 @@
+"""The one Kafka wiring: broker, subscribers that commit after their work, dead letters.
+
+Subscribers use ``AckPolicy.NACK_ON_ERROR`` with auto-commit off: the offset is
+committed only after the handler returned (its database transaction committed). A
+handler that raises is retried (the consumer seeks back to the message) with backoff;
+a message that cannot be decoded, or that keeps failing ``max_attempts`` times, is
+published to ``<topic>.dlq`` with the error in its headers and then committed, so
+consumption goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import BaseMiddleware
+from faststream.kafka import KafkaBroker
+from faststream.middlewares import AckPolicy
+from pydantic import ValidationError
+
+from contracts import topics as topic_names
+from contracts.envelope import Event
+from servicekit.logs import set_correlation_id
+from servicekit.naming import group_name, topic_name
+from servicekit.outbox import MAX_MESSAGE_BYTES
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for a message that can never be processed: straight to the DLQ."""
+
+
+_POISON = (ValidationError, json.JSONDecodeError, UnicodeDecodeError, PoisonMessage)
+
+
+class DeadLetterPolicy:
+    """Counts failures per message and decides between retry and dead letter."""
+
+    def __init__(self, max_attempts: int = 5, base_delay: float = 0.2, max_delay: float = 5.0) -> None:
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._failures: dict[tuple[str, int, int], int] = {}
+        self.dead_lettered = 0
+
+    def middleware(self) -> type[BaseMiddleware]:
+        policy = self
+
+        class DeadLetterMiddleware(BaseMiddleware):
+            async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+                raw = msg.raw_message
+                if isinstance(raw, tuple):  # batch subscribers handle their own failures
+                    return await call_next(msg)
+                key = (raw.topic, raw.partition, raw.offset)
+                try:
+                    result = await call_next(msg)
+                except _POISON as exc:
+                    await policy._dead_letter(self.context, raw, exc)
+                    policy._failures.pop(key, None)
+                    return None
+                except Exception as exc:
+                    failures = policy._failures.get(key, 0) + 1
+                    policy._failures[key] = failures
+                    if failures >= policy.max_attempts:
+                        await policy._dead_letter(self.context, raw, exc)
+                        policy._failures.pop(key, None)
+                        return None
+                    delay = min(policy.max_delay, policy.base_delay * 2 ** (failures - 1))
+                    log.warning(
+                        "handler failed on %s[%s]@%s (attempt %s/%s), retrying in %.1fs: %r",
+                        raw.topic,
+                        raw.partition,
+                        raw.offset,
+                        failures,
+                        policy.max_attempts,
+                        delay,
+                        exc,
+                    )
+                    await asyncio.sleep(delay)
+                    raise
+                policy._failures.pop(key, None)
+                return result
+
+        return DeadLetterMiddleware
+
+    async def _dead_letter(self, context: Any, raw: Any, exc: BaseException) -> None:
+        broker: KafkaBroker = context.get("broker")
+        headers = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in (raw.headers or [])}
+        headers.update(
+            {
+                "dlq_error": f"{type(exc).__name__}: {exc}"[:2000],
+                "dlq_topic": raw.topic,
+                "dlq_partition": str(raw.partition),
+                "dlq_offset": str(raw.offset),
+            }
+        )
+        await broker.publish(
+            raw.value,
+            topic=topic_names.dlq(raw.topic),
+            key=raw.key,
+            headers=headers,
+        )
+        self.dead_lettered += 1
+        log.error("message %s[%s]@%s sent to dead letters: %r", raw.topic, raw.partition, raw.offset, exc)
+
+
+def create_broker(
+    bootstrap_servers: str, *, client_id: str, dead_letters: DeadLetterPolicy | None = None
+) -> KafkaBroker:
+    policy = dead_letters or DeadLetterPolicy()
+    broker = KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        max_request_size=MAX_MESSAGE_BYTES,
+        middlewares=[policy.middleware()],
+        logger=logging.getLogger(f"faststream.{client_id}"),
+    )
+    return broker
+
+
+def subscriber(
+    broker: KafkaBroker,
+    event_type: type[E],
+    *,
+    group_id: str,
+    max_poll_records: int | None = None,
+    **kwargs: Any,
+) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    """Subscribe a handler taking ``event_type`` to its topic, committing after the work."""
+    return broker.subscriber(
+        topic_name(event_type.TOPIC),
+        group_id=group_name(group_id),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        max_poll_records=max_poll_records,
+        fetch_max_bytes=MAX_MESSAGE_BYTES * 5,
+        max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+        title=f"{group_id}:{event_type.TOPIC}",
+        **kwargs,
+    )
+
+
+def with_correlation(event: Event) -> None:
+    """Carry the event's correlation id into the logs of its handling."""
+    set_correlation_id(event.correlation_id or str(event.event_id))
+
+
+async def ensure_topics(bootstrap_servers: str, partitions: int, names: tuple[str, ...] = topic_names.ALL) -> None:
+    """Create the system's topics (and their dead-letter topics) when missing."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="topic-setup")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [topic_name(n) for t in names for n in (t, topic_names.dlq(t))]
+        missing = [
+            NewTopic(
+                name=n,
+                num_partitions=partitions if not n.endswith(".dlq") else 1,
+                replication_factor=1,
+                topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+            )
+            for n in wanted
+            if n not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()

@@ -1,0 +1,31 @@
+"""Settings every service has; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings. A service declares ``model_config = SettingsConfigDict(env_prefix="BATCHES_")``.
+
+    Values shared by the whole system (Kafka, the identity secret) are read from the
+    service's prefix first (``BATCHES_KAFKA_BOOTSTRAP_SERVERS``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SERVICE_", extra="ignore")
+
+    service_name: str = "service"
+    database_url: str = "sqlite+aiosqlite:///./.data/service.db"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = 6
+    identity_secret: str = Field(default="dev-identity-secret-change-me", min_length=16)
+    identity_issuer: str = "gateway"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    run_migrations: bool = True
+    outbox_poll_seconds: float = 0.2
+    consumer_max_attempts: int = 5
+    """Attempts of a failing message before it goes to the dead-letter topic."""

@@ -1,0 +1,176 @@
+"""Every event of the flow in ARCHITECTURE.md, with its topic."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from contracts import topics
+from contracts.envelope import Event
+from contracts.snapshots import (
+    MemberSnapshot,
+    Method,
+    OrganizationSnapshot,
+    Recipient,
+)
+
+CommunicationSource = Literal["batch", "auto", "one_time"]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class GenerationRequested(Event):
+    """batches asks the generator to render one chunk of a batch's members."""
+
+    TOPIC: ClassVar[str] = topics.GENERATION_REQUESTED
+    event_type: Literal["generation_requested"] = "generation_requested"
+
+    batch_id: UUID
+    source: CommunicationSource = "batch"
+    chunk_index: int
+    chunk_count: int
+    template_id: UUID
+    template_version: int
+    batch_name: str
+    due_date: date | None = None
+    organization: OrganizationSnapshot
+    members: list[MemberSnapshot]
+
+
+class GeneratedCommunication(_Part):
+    """One communication the contact rules produced, rendered.
+
+    ``communication_id`` is derived from the natural key (batch, contact, method,
+    assembly set), so a redelivered chunk yields the same ids.
+    """
+
+    communication_id: UUID
+    location_id: UUID
+    contact_id: UUID
+    assembly_ids: list[UUID]
+    method: Method
+    recipient: Recipient
+    status: Literal["generated", "needs_attention"] = "generated"
+    missing_fields: list[str] = []
+    subject: str = ""
+    body_text: str = ""
+    body_html: str = ""
+    letter_body: str = ""
+    cc: list[str] = []
+    bcc: list[str] = []
+    include_pdf_in_email: bool = False
+
+
+class SkippedMember(_Part):
+    """A member assembly that yields no communication, and why."""
+
+    assembly_id: UUID
+    location_id: UUID
+    reason: str
+
+
+class CommunicationsGenerated(Event):
+    """The generator's result for one chunk: communications and skipped members."""
+
+    TOPIC: ClassVar[str] = topics.COMMUNICATIONS_GENERATED
+    event_type: Literal["communications_generated"] = "communications_generated"
+
+    batch_id: UUID
+    source: CommunicationSource = "batch"
+    chunk_index: int
+    chunk_count: int
+    template_id: UUID
+    template_version: int
+    organization: OrganizationSnapshot
+    communications: list[GeneratedCommunication]
+    skipped: list[SkippedMember] = []
+    error: str = ""
+    """Set when the whole chunk could not be rendered (e.g. template missing)."""
+
+
+class DeliveryRequested(Event):
+    """batches asks delivery to send one email."""
+
+    TOPIC: ClassVar[str] = topics.DELIVERY_REQUESTED
+    event_type: Literal["delivery_requested"] = "delivery_requested"
+
+    communication_id: UUID
+    batch_id: UUID | None = None
+    source: CommunicationSource = "batch"
+    contact_id: UUID
+    to_email: str
+    to_name: str = ""
+    cc: list[str] = []
+    bcc: list[str] = []
+    from_email: str
+    from_name: str = ""
+    reply_to: str = ""
+    subject: str
+    body_text: str
+    body_html: str = ""
+    message_id: str
+    """Stable per communication: a resend after a crash carries the same one."""
+    attachment_document_id: UUID | None = None
+    attachment_filename: str = ""
+    request_seq: int = 1
+    """Increases with each explicit send/retry of the same communication."""
+
+
+DeliveryStatus = Literal["sending", "sent", "failed"]
+
+
+class DeliveryReported(Event):
+    """delivery reports a step of one email: sending, sent or failed."""
+
+    TOPIC: ClassVar[str] = topics.DELIVERY_REPORTED
+    event_type: Literal["delivery_reported"] = "delivery_reported"
+
+    communication_id: UUID
+    batch_id: UUID | None = None
+    source: CommunicationSource = "batch"
+    contact_id: UUID
+    status: DeliveryStatus
+    attempts: int = 0
+    error: str = ""
+    permanent: bool = False
+    """A permanent failure (5xx for the recipient): the contact's email bounced."""
+    message_id: str = ""
+    reported_at: datetime
+    request_seq: int = 1
+
+
+class BatchClosed(Event):
+    """A batch was completed or archived: queued sends of it must be dropped."""
+
+    TOPIC: ClassVar[str] = topics.BATCH_CLOSED
+    event_type: Literal["batch_closed"] = "batch_closed"
+
+    batch_id: UUID
+    state: Literal["complete", "archived"]
+
+
+class LetterRendered(Event):
+    """documents rendered the PDF of one letter communication."""
+
+    TOPIC: ClassVar[str] = topics.LETTER_RENDERED
+    event_type: Literal["letter_rendered"] = "letter_rendered"
+
+    communication_id: UUID
+    batch_id: UUID | None = None
+    document_id: UUID
+    pages: int
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    GenerationRequested,
+    CommunicationsGenerated,
+    DeliveryRequested,
+    DeliveryReported,
+    BatchClosed,
+    LetterRendered,
+)

@@ -1,0 +1,1 @@
+"""Locations, contacts, assemblies and service areas; the filter (working list); CSV import."""

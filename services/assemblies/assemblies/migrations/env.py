@@ -1,0 +1,4 @@
+from assemblies.adapters.orm import metadata
+from servicekit.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,1 @@
+"""Sends email over SMTP, retries, reports each result."""

@@ -1,0 +1,1 @@
+"""Letter PDFs (reportlab), the combined batch PDF, signed expiring download links."""

@@ -1,0 +1,1 @@
+"""Communication types and templates (sandboxed Jinja2, contact rules); renders communications."""
