@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from contracts import topics
 from contracts.envelope import Event
 from contracts.snapshots import (
+    AssemblySnapshot,
+    LocationSnapshot,
     MemberSnapshot,
     Method,
     OrganizationSnapshot,
@@ -64,6 +66,10 @@ class GeneratedCommunication(_Part):
     cc: list[str] = []
     bcc: list[str] = []
     include_pdf_in_email: bool = False
+    location: LocationSnapshot | None = None
+    assemblies: list[AssemblySnapshot] = []
+    """The covered assemblies, for the letter's table and the exports."""
+    communication_type_id: UUID | None = None
 
 
 class SkippedMember(_Part):
