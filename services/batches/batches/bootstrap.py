@@ -1,4 +1,4 @@
-"""The one place that wires the batches service: settings, runtime, routes, consumers."""
+"""The one place that wires the batches service: settings, runtime, clients, routes, consumers."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from batches.adapters.http_clients import AssembliesClient, DocumentsClient, GeneratorClient
 from batches.adapters.orm import metadata
 from batches.config import Settings
+from batches.entrypoints.consumers import register_consumers
+from batches.entrypoints.http import install_error_handlers, router
+from batches.service_layer.handlers import Dependencies
+from servicekit.clock import Clock, SystemClock
 from servicekit.runtime import ServiceRuntime
+from servicekit.service_client import service_http_client
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -18,6 +24,33 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
     runtime = build_runtime(settings)
-    return runtime.http_app(title="batches")
+    http_clients = [
+        service_http_client(settings.assemblies_url),
+        service_http_client(settings.generator_url),
+        service_http_client(settings.documents_url),
+    ]
+    deps = Dependencies(
+        sessions=runtime.sessions,
+        tables=runtime.tables,
+        assemblies=AssembliesClient(http_clients[0]),
+        templates=GeneratorClient(http_clients[1]),
+        documents=DocumentsClient(http_clients[2]),
+        clock=clock or SystemClock(),
+        chunk_size=settings.chunk_size,
+        snapshot_page_size=settings.snapshot_page_size,
+    )
+    if runtime.broker is not None:
+        register_consumers(runtime.broker, deps)
+
+    async def close_clients(_runtime: ServiceRuntime) -> None:
+        for client in http_clients:
+            await client.aclose()
+
+    runtime.on_stop.append(close_clients)
+    app = runtime.http_app(title="batches", routers=[router])
+    app.state.deps = deps
+    install_error_handlers(app)
+    return app

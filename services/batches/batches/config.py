@@ -1,5 +1,6 @@
 """Settings of the batches service (environment prefix ``BATCHES_``)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -11,3 +12,10 @@ class Settings(ServiceSettings):
     service_name: str = "batches"
     database_url: str = "sqlite+aiosqlite:///./.data/sqlite/batches.db"
     http_port: int = 8102
+    assemblies_url: str = "http://127.0.0.1:8101"
+    generator_url: str = "http://127.0.0.1:8103"
+    documents_url: str = "http://127.0.0.1:8105"
+    chunk_size: int = Field(default=200, ge=1)
+    """Members per generation request; a location's members always stay in one chunk."""
+    snapshot_page_size: int = Field(default=1000, ge=1, le=1000)
+    """Assembly ids per snapshot call to the assemblies service (it accepts at most 1000)."""

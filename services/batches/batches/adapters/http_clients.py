@@ -1,0 +1,107 @@
+"""httpx clients of the assemblies, generator and documents services' internal endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from batches.service_layer.errors import UpstreamRejected, UpstreamUnavailable
+from batches.service_layer.ports import LettersLink, ResolvedMembers, TemplateInfo
+from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
+from servicekit.identity import Identity
+from servicekit.service_client import identity_headers
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        return response.json().get("detail", response.text)
+    except ValueError:
+        return response.text
+
+
+class _Client:
+    service = "upstream"
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def _call(self, method: str, path: str, identity: Identity, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self.client.request(method, path, headers=identity_headers(identity), **kwargs)
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(self.service, f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(self.service, f"HTTP {response.status_code}")
+        return response
+
+    def _reject(self, response: httpx.Response) -> UpstreamRejected:
+        return UpstreamRejected(self.service, response.status_code, _detail(response))
+
+
+class AssembliesClient(_Client):
+    service = "assemblies"
+
+    async def resolve_members(self, identity: Identity, filter: dict[str, Any]) -> ResolvedMembers:
+        response = await self._call("POST", "/internal/members/resolve", identity, json={"filter": filter})
+        if response.status_code != 200:
+            raise self._reject(response)
+        body = response.json()
+        return ResolvedMembers(
+            assembly_ids=[UUID(str(i)) for i in body["assembly_ids"]], filter=body.get("filter", filter)
+        )
+
+    async def member_snapshots(
+        self, identity: Identity, assembly_ids: list[UUID]
+    ) -> tuple[OrganizationSnapshot, list[MemberSnapshot]]:
+        response = await self._call(
+            "POST", "/internal/members/snapshots", identity, json={"assembly_ids": [str(i) for i in assembly_ids]}
+        )
+        if response.status_code != 200:
+            raise self._reject(response)
+        body = response.json()
+        organization = OrganizationSnapshot.model_validate(body["organization"])
+        return organization, [MemberSnapshot.model_validate(m) for m in body["members"]]
+
+
+class GeneratorClient(_Client):
+    service = "generator"
+
+    async def get_template(self, identity: Identity, template_id: UUID) -> TemplateInfo | None:
+        response = await self._call("GET", f"/internal/templates/{template_id}", identity)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._reject(response)
+        body = response.json()
+        type_id = body.get("communication_type_id")
+        return TemplateInfo(
+            id=UUID(str(body["id"])),
+            name=body.get("name", ""),
+            version=int(body.get("version", 1)),
+            published=bool(body.get("published", False)),
+            communication_type_id=UUID(str(type_id)) if type_id else None,
+        )
+
+
+class DocumentsClient(_Client):
+    service = "documents"
+
+    async def combined_letters(self, identity: Identity, batch_id: UUID, communication_ids: list[UUID]) -> LettersLink:
+        response = await self._call(
+            "POST",
+            f"/internal/batches/{batch_id}/combined",
+            identity,
+            json={"communication_ids": [str(i) for i in communication_ids]},
+        )
+        if response.status_code not in (200, 201):
+            raise self._reject(response)
+        body = response.json()
+        document_id = body.get("document_id")
+        return LettersLink(
+            url=body["url"],
+            expires_at=datetime.fromisoformat(str(body["expires_at"]).replace("Z", "+00:00")),
+            document_id=UUID(str(document_id)) if document_id else None,
+        )
