@@ -56,7 +56,7 @@ python_ok() {  # $1 = interpreter: is it 3.11 and able to make a venv with pip?
 
 find_python() {
     local c
-    for c in ${PYTHON:-} python3.11 "$HOME"/.pyenv/versions/3.11*/bin/python3.11 /usr/local/bin/python3.11 /usr/bin/python3.11; do
+    for c in ${PYTHON:-} python3.11 "${HOME:-/root}"/.pyenv/versions/3.11*/bin/python3.11 /usr/local/bin/python3.11 /usr/bin/python3.11; do
         [[ -n "$c" ]] || continue
         c="$(command -v "$c" 2>/dev/null)" || continue
         python_ok "$c" && { echo "$c"; return 0; }
