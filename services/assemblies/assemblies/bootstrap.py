@@ -1,4 +1,4 @@
-"""The one place that wires the assemblies service: settings, runtime, routes, consumers."""
+"""The one place that wires the assemblies service: settings, runtime, clock, routes, consumers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from fastapi import FastAPI
 
 from assemblies.adapters.orm import metadata
 from assemblies.config import Settings
+from assemblies.entrypoints import consumers
+from assemblies.entrypoints.http import AppContext, install_error_handlers, internal, public
+from servicekit.clock import Clock, SystemClock
 from servicekit.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -15,9 +18,16 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
-    return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    runtime = ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    if runtime.broker is not None:
+        consumers.register(runtime.broker, runtime)
+    return runtime
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
     runtime = build_runtime(settings)
-    return runtime.http_app(title="assemblies")
+    app = runtime.http_app(title="assemblies", routers=[public, internal])
+    app.state.assemblies = AppContext(sessions=runtime.sessions, clock=clock or SystemClock(), settings=settings)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Use cases of the assemblies service: the working list, records and snapshots, CSV import, bounces."""
