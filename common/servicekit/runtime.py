@@ -7,6 +7,7 @@ app whose lifespan starts and stops everything; ``serve`` runs it with uvicorn.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,8 +18,10 @@ from typing import Any
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from faststream.specification import AsyncAPI
 from sqlalchemy import MetaData, text
 
+from contracts.envelope import Event
 from servicekit.db import create_engine, create_session_factory
 from servicekit.health import Check, health_router
 from servicekit.identity import IdentityVerifier
@@ -26,6 +29,7 @@ from servicekit.kafka import DeadLetterPolicy, create_broker, ensure_topics
 from servicekit.logs import configure_logging, set_correlation_id
 from servicekit.messaging_tables import MessagingTables, add_messaging_tables
 from servicekit.migrations import upgrade
+from servicekit.naming import topic_name
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
 
@@ -73,6 +77,23 @@ class ServiceRuntime:
         self.on_start: list[Hook] = []
         self.on_stop: list[Hook] = []
         self.started = False
+
+    def declare_publishes(self, *event_types: type[Event]) -> None:
+        """Name the events this service stages in its outbox, so its AsyncAPI document lists them."""
+        assert self.broker is not None
+        for event_type in event_types:
+            self.broker.publisher(
+                topic_name(event_type.TOPIC),
+                schema=event_type,
+                title=f"{self.settings.service_name}:{event_type.TOPIC}",
+                description=(event_type.__doc__ or "").strip(),
+            )
+
+    def asyncapi(self) -> dict[str, Any]:
+        """The AsyncAPI document of this worker: the events it consumes and publishes."""
+        assert self.broker is not None
+        spec = AsyncAPI(self.broker, title=f"{self.settings.service_name} events", version="1")
+        return json.loads(spec.to_specification().to_json())
 
     async def check_database(self) -> None:
         async with self.engine.connect() as conn:
@@ -136,6 +157,11 @@ class ServiceRuntime:
         app.include_router(health_router(self.readiness_checks()))
         for router in routers:
             app.include_router(router)
+        if self.broker is not None:
+
+            @app.get("/asyncapi.json", include_in_schema=False)
+            async def asyncapi_document() -> dict[str, Any]:
+                return runtime.asyncapi()
 
         @app.middleware("http")
         async def correlation(request: Request, call_next):  # type: ignore[no-untyped-def]
