@@ -6,9 +6,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from generator.adapters.assemblies_client import AssembliesClient
 from generator.adapters.orm import metadata
 from generator.config import Settings
+from generator.entrypoints.consumers import register_consumers
+from generator.entrypoints.http import install_error_handlers, router
+from generator.service_layer.catalog import Catalog, MemberSource
+from generator.service_layer.generation import CompiledTemplates
+from servicekit.clock import Clock
 from servicekit.runtime import ServiceRuntime
+from servicekit.service_client import service_http_client
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -18,6 +25,27 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, members: MemberSource | None = None
+) -> FastAPI:
+    settings = settings or Settings()
     runtime = build_runtime(settings)
-    return runtime.http_app(title="generator")
+    templates = CompiledTemplates(settings.compiled_templates_cache)
+    if runtime.broker is not None:
+        register_consumers(runtime.broker, runtime, templates, settings.instance_name)
+
+    http = None
+    if members is None:
+        http = service_http_client(settings.assemblies_url)
+        members = AssembliesClient(http)
+
+    async def close_http(_runtime: ServiceRuntime) -> None:
+        if http is not None:
+            await http.aclose()
+
+    runtime.on_stop.append(close_http)
+    app = runtime.http_app(title="generator", routers=[router])
+    app.state.catalog = Catalog(runtime.sessions, clock=clock, members=members)
+    app.state.compiled_templates = templates
+    install_error_handlers(app)
+    return app

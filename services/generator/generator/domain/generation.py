@@ -1,0 +1,112 @@
+"""Generating one chunk: the contact rules decide, the template renders, the result is what batches records.
+
+Pure and deterministic: the same chunk, settings and template version give the same
+communications (ids, texts, order) whoever renders it and however often.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from contracts.events import GeneratedCommunication, SkippedMember
+from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
+from generator.domain.contact_rules import plan_communications
+from generator.domain.template_settings import TemplateSettings
+from generator.domain.templates import (
+    CompiledTemplate,
+    MergeData,
+    MergeObject,
+    assembly_fields,
+    batch_fields,
+    contact_fields,
+    location_fields,
+    org_fields,
+)
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """What a chunk's texts know about their batch."""
+
+    batch_id: UUID
+    name: str
+    due_date: date | None
+    today: date
+    additional_contents: str = ""
+    communication_type_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class GeneratedChunk:
+    communications: list[GeneratedCommunication]
+    skipped: list[SkippedMember]
+
+
+def generate_chunk(
+    members: Iterable[MemberSnapshot],
+    settings: TemplateSettings,
+    template: CompiledTemplate,
+    organization: OrganizationSnapshot,
+    batch: BatchContext,
+) -> GeneratedChunk:
+    """Apply the contact rules to a chunk's members and render every communication they yield.
+
+    A communication whose merge data is missing is ``needs_attention`` with the fields
+    named; its texts show ``[missing: field]`` where the value would be.
+    """
+    plan = plan_communications(batch.batch_id, members, settings)
+    org = org_fields(organization)
+    batch_merge = batch_fields(batch.name, batch.due_date)
+    locations: dict[UUID, MergeObject] = {}
+    contacts: dict[UUID, MergeObject] = {}
+    assemblies: dict[UUID, MergeObject] = {}
+    communications = []
+    for planned in plan.communications:
+        loc = planned.location
+        if loc.id not in locations:
+            locations[loc.id] = location_fields(loc)
+        if planned.contact.id not in contacts:
+            contacts[planned.contact.id] = contact_fields(planned.contact, loc)
+        for a in planned.assemblies:
+            if a.id not in assemblies:
+                assemblies[a.id] = assembly_fields(a)
+        data = MergeData(
+            org=org,
+            location=locations[loc.id],
+            contact=contacts[planned.contact.id],
+            assemblies=[assemblies[a.id] for a in planned.assemblies],
+            batch=batch_merge,
+            today=batch.today,
+            additional_contents=batch.additional_contents,
+        )
+        is_email = planned.method == "email"
+        texts = template.render(data, email=is_email, letter=not is_email or settings.include_pdf_in_email)
+        communications.append(
+            GeneratedCommunication(
+                communication_id=planned.communication_id,
+                location_id=loc.id,
+                contact_id=planned.contact.id,
+                assembly_ids=planned.assembly_ids,
+                method=planned.method,  # type: ignore[arg-type]
+                recipient=planned.recipient,
+                status="needs_attention" if texts.needs_attention else "generated",
+                missing_fields=list(texts.missing_fields),
+                subject=texts.subject,
+                body_text=texts.body_text,
+                body_html=texts.body_html,
+                letter_body=texts.letter_body,
+                cc=list(settings.cc) if is_email else [],
+                bcc=list(settings.bcc) if is_email else [],
+                include_pdf_in_email=is_email and settings.include_pdf_in_email,
+                location=loc,
+                assemblies=list(planned.assemblies),
+                communication_type_id=batch.communication_type_id,
+            )
+        )
+    skipped = [
+        SkippedMember(assembly_id=s.assembly_id, location_id=s.location_id, reason=s.reason) for s in plan.skipped
+    ]
+    return GeneratedChunk(communications=communications, skipped=skipped)

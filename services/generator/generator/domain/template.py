@@ -1,0 +1,97 @@
+"""A template: its current texts and settings, a version that grows with each change, published or not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from generator.domain.template_settings import TemplateSettings
+from generator.domain.templates import TemplateContent, validate_template
+
+
+class InvalidTemplateName(ValueError):
+    field = "name"
+
+
+@dataclass(frozen=True)
+class Template:
+    """The current version of a template. Every version is kept: a batch renders the one it recorded."""
+
+    id: UUID
+    org_id: UUID
+    communication_type_id: UUID
+    name: str
+    settings: TemplateSettings
+    content: TemplateContent
+    version: int = 1
+    published: bool = False
+    published_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def new(
+        cls,
+        *,
+        id: UUID,
+        org_id: UUID,
+        communication_type_id: UUID,
+        name: str,
+        settings: TemplateSettings,
+        content: TemplateContent,
+        now: datetime,
+    ) -> Template:
+        """A first version, validated (``InvalidTemplate`` names each problem)."""
+        _check_name(name)
+        validate_template(content, settings.methods, group_by_location=settings.group_by_location)
+        return cls(
+            id=id,
+            org_id=org_id,
+            communication_type_id=communication_type_id,
+            name=name.strip(),
+            settings=settings,
+            content=content,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def revised(
+        self,
+        *,
+        now: datetime,
+        name: str | None = None,
+        settings: TemplateSettings | None = None,
+        content: TemplateContent | None = None,
+    ) -> Template:
+        """This template after an edit: a new version when the texts or settings changed."""
+        new_name = self.name if name is None else name
+        _check_name(new_name)
+        new_settings = settings or self.settings
+        new_content = content or self.content
+        validate_template(new_content, new_settings.methods, group_by_location=new_settings.group_by_location)
+        content_changed = new_settings != self.settings or new_content != self.content
+        return replace(
+            self,
+            name=new_name.strip(),
+            settings=new_settings,
+            content=new_content,
+            version=self.version + 1 if content_changed else self.version,
+            updated_at=now,
+        )
+
+    def publish(self, now: datetime) -> Template:
+        """Published (the caller unpublishes the type's other template in the same transaction)."""
+        if self.published:
+            return self
+        return replace(self, published=True, published_at=now, updated_at=now)
+
+    def unpublish(self, now: datetime) -> Template:
+        return replace(self, published=False, updated_at=now)
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise InvalidTemplateName("name: must not be empty")
+    if len(name) > 200:
+        raise InvalidTemplateName("name: at most 200 characters")

@@ -1,0 +1,116 @@
+"""Use case: render one requested chunk of a batch and stage its result in the outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from uuid import UUID, uuid5
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.events import CommunicationsGenerated, GenerationRequested
+from generator.adapters.repository import Repository, TemplateVersion
+from generator.domain.generation import BatchContext, generate_chunk
+from generator.domain.templates import CompiledTemplate, today_in
+from servicekit import outbox
+from servicekit.messaging_tables import MessagingTables
+
+log = logging.getLogger(__name__)
+
+RESULT_NAMESPACE = UUID("2a9d4c61-8e3f-5a7b-9d1c-4e5f6a7b8c9d")
+"""Result event ids are uuid5(request event id): a chunk rendered twice yields one event id."""
+
+
+class CompiledTemplates:
+    """Template versions compiled once per process. Versions never change, so entries never go stale."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[UUID, UUID, int], tuple[TemplateVersion, CompiledTemplate]] = OrderedDict()
+        self.compiled = 0
+
+    async def get(
+        self, session: AsyncSession, org_id: UUID, template_id: UUID, version: int
+    ) -> tuple[TemplateVersion, CompiledTemplate] | None:
+        key = (org_id, template_id, version)
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            return entry
+        stored = await Repository(session).get_version(org_id, template_id, version)
+        if stored is None:
+            return None
+        entry = (stored, CompiledTemplate(stored.content))
+        self.compiled += 1
+        self._entries[key] = entry
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return entry
+
+
+def result_key(event: GenerationRequested) -> str:
+    """The Kafka key of a chunk's result: a batch's chunks spread over partitions."""
+    return f"{event.batch_id}:{event.chunk_index}"
+
+
+async def generate_requested_chunk(
+    session: AsyncSession,
+    tables: MessagingTables,
+    event: GenerationRequested,
+    templates: CompiledTemplates,
+    *,
+    instance: str = "",
+) -> CommunicationsGenerated:
+    """Render ``event``'s chunk with the template version it names and stage the result.
+
+    A template version that does not exist (or belongs to another organization) yields a
+    result with ``error`` set rather than a failure: batches shows it, nothing retries it.
+    """
+    base = {
+        "event_id": uuid5(RESULT_NAMESPACE, str(event.event_id)),
+        "org_id": event.org_id,
+        "correlation_id": event.correlation_id or str(event.event_id),
+        "batch_id": event.batch_id,
+        "source": event.source,
+        "chunk_index": event.chunk_index,
+        "chunk_count": event.chunk_count,
+        "template_id": event.template_id,
+        "template_version": event.template_version,
+        "organization": event.organization,
+    }
+    found = await templates.get(session, event.org_id, event.template_id, event.template_version)
+    if found is None:
+        result = CommunicationsGenerated(
+            **base,
+            communications=[],
+            error=f"template {event.template_id} version {event.template_version} not found",
+        )
+        log.warning("chunk %s of batch %s: %s", event.chunk_index, event.batch_id, result.error)
+    else:
+        stored, compiled = found
+        chunk = generate_chunk(
+            event.members,
+            stored.settings,
+            compiled,
+            event.organization,
+            BatchContext(
+                batch_id=event.batch_id,
+                name=event.batch_name,
+                due_date=event.due_date,
+                today=today_in(event.organization.timezone, event.occurred_at),
+                communication_type_id=stored.communication_type_id,
+            ),
+        )
+        result = CommunicationsGenerated(**base, communications=chunk.communications, skipped=chunk.skipped)
+        log.info(
+            "generated chunk %s/%s of batch %s on %s: %s communications, %s skipped",
+            event.chunk_index,
+            event.chunk_count,
+            event.batch_id,
+            instance,
+            len(chunk.communications),
+            len(chunk.skipped),
+            extra={"batch_id": str(event.batch_id), "chunk_index": event.chunk_index, "instance": instance},
+        )
+    await outbox.stage(session, tables, result, key=result_key(event))
+    return result
