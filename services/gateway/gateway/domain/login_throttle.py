@@ -19,7 +19,7 @@ class ThrottlePolicy:
 
     def delay_after(self, failures: int) -> float:
         """Seconds to wait after the ``failures``-th consecutive failure (0 while free)."""
-        over = failures - self.free_attempts
+        over = failures - self.free_attempts - 1
         if over < 0:
             return 0.0
         # cap the exponent so the arithmetic stays small whatever the count

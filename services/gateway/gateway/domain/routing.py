@@ -49,7 +49,7 @@ def resolve(method: str, api_path: str) -> Route | None:
     if _DOCUMENT.match(api_path):
         return Route("documents", api_path, public=method.upper() in ("GET", "HEAD"))
     for prefix, service in ROUTES:
-        if api_path == prefix or api_path.startswith(prefix + "."):
+        if api_path == prefix or api_path.startswith(prefix + "/"):
             return Route(service, api_path)
     return None
 
