@@ -167,6 +167,9 @@ share.coordinator.state.topic.min.isr=1
 auto.create.topics.enable=true
 delete.topic.enable=true
 group.initial.rebalance.delay.ms=0
+# a generation chunk with its rendered communications can exceed the 1 MB default
+message.max.bytes=10485760
+replica.fetch.max.bytes=10485760
 # A restart re-registers node 1 only once the previous incarnation's session expired
 # (default 9 s); short heartbeats/sessions make a warm restart ready in a few seconds.
 broker.heartbeat.interval.ms=500
