@@ -163,6 +163,8 @@ def concatenate(
         result.documents += 1
         yield b"".join(chunks)
         chunks.clear()
+    if not writer.page_ids:
+        raise ValueError("no page to write: a PDF needs at least one")
     # the page tree: a flat /Kids array is enough for readers; written in pieces
     writer.offsets[_PAGES_ID] = writer.position
     writer.emit(chunks, b"%d 0 obj\n<< /Type /Pages /Count %d /Kids [" % (_PAGES_ID, len(writer.page_ids)))

@@ -1,0 +1,42 @@
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from documents.adapters.pdf_concat import ConcatenationResult, concatenate
+from documents.adapters.pdf_letter import render_letter
+from documents.service_layer.letters import build_letter
+from tests.unit.documents import factories
+from tests.unit.documents.pdftools import page_count, pdfinfo, squashed, text
+
+
+def test_concatenated_letters_keep_every_page_in_the_given_order(tmp_path: Path):
+    org = factories.organization()
+    names = ["Ann Able", "Bob Baker", "Cy Long", "Dee Dunn"]
+    pdfs = [
+        render_letter(
+            build_letter(factories.communication(name=n, assemblies=80 if n == "Cy Long" else 2), org, date(2026, 1, 5))
+        )
+        for n in names
+    ]
+    result = ConcatenationResult()
+    out = tmp_path / "combined.pdf"
+    with out.open("wb") as f:
+        for chunk in concatenate((p.pdf for p in pdfs), result, title="Letters of batch X"):
+            f.write(chunk)
+    expected_pages = sum(p.pages for p in pdfs)
+    assert expected_pages > len(names)
+    assert result.pages == expected_pages == page_count(out)
+    assert result.documents == 4 and result.bytes_written == out.stat().st_size
+    assert pdfinfo(out)["Title"] == "Letters of batch X"
+    flat = squashed(text(out))
+    positions = [flat.index(f"Dear {n},") for n in names]
+    assert positions == sorted(positions)
+    # each letter's own pages follow it: the long letter's page 3 comes before Dee's letter
+    cy_pages = pdfs[2].pages
+    assert flat.index(f"Page {cy_pages} of {cy_pages}") < flat.index("Dear Dee Dunn,")
+
+
+def test_concatenating_nothing_is_refused_rather_than_writing_an_invalid_pdf():
+    with pytest.raises(ValueError, match="no page"):
+        b"".join(concatenate([]))
