@@ -13,12 +13,8 @@ from tests.unit.documents.pdftools import page_count, pdfinfo, squashed, text
 def test_concatenated_letters_keep_every_page_in_the_given_order(tmp_path: Path):
     org = factories.organization()
     names = ["Ann Able", "Bob Baker", "Cy Long", "Dee Dunn"]
-    pdfs = [
-        render_letter(
-            build_letter(factories.communication(name=n, assemblies=80 if n == "Cy Long" else 2), org, date(2026, 1, 5))
-        )
-        for n in names
-    ]
+    comms = [factories.communication(name=n, assemblies=80 if n == "Cy Long" else 2) for n in names]
+    pdfs = [render_letter(build_letter(c, org, date(2026, 1, 5))) for c in comms]
     result = ConcatenationResult()
     out = tmp_path / "combined.pdf"
     with out.open("wb") as f:
