@@ -1,5 +1,6 @@
 """Settings of the delivery service (environment prefix ``DELIVERY_``)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -11,3 +12,35 @@ class Settings(ServiceSettings):
     service_name: str = "delivery"
     database_url: str = "sqlite+aiosqlite:///./.data/sqlite/delivery.db"
     http_port: int = 8104
+
+    # the SMTP server: the mail catcher in development, a real relay in production
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_pool_size: int = Field(default=4, ge=1, le=100)
+    """Connections kept open and reused; also how many emails are sent at once."""
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    """Implicit TLS from the first byte (port 465 style); STARTTLS is ``smtp_starttls``."""
+    smtp_validate_certs: bool = True
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    smtp_local_hostname: str | None = None
+
+    documents_url: str = "http://127.0.0.1:8105"
+
+    retry_max_attempts: int = Field(default=8, ge=1)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+    retry_poll_seconds: float = Field(default=0.5, gt=0)
+    retry_batch_size: int = Field(default=200, ge=1)
+    stale_sending_seconds: float = Field(default=300.0, gt=0)
+    """An entry ``sending`` this long belongs to a process that died: the retry loop takes it."""
+    circuit_seconds: float = Field(default=2.0, ge=0)
+    """After the server does not answer at all, other emails fail fast (and retry later) for this long."""
+
+    consumer_batch_size: int = Field(default=500, ge=1)
+    """Delivery requests polled and sent together before their offsets are committed."""
+    consumer_batch_timeout_ms: int = Field(default=50, ge=1)
+    report_sending: bool = True
+    """Also publish a ``sending`` report before each attempt (``sent``/``failed`` are always published)."""
