@@ -19,7 +19,7 @@ class ServiceSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./.data/service.db"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6
-    identity_secret: str = Field(default="dev-identity-secret-change-me", min_length=16)
+    identity_secret: str = Field(default="dev-identity-secret-change-me-0123456789", min_length=32)
     identity_issuer: str = "gateway"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
