@@ -97,6 +97,11 @@ async def save_document(session: AsyncSession, values: dict[str, Any]) -> None:
         await session.execute(update(documents).where(documents.c.id == values["id"]).values(**changes))
 
 
+async def refresh_document(session: AsyncSession, document_id: UUID, values: dict[str, Any]) -> None:
+    """A document's file was written again: new size, pages and date, no longer purged."""
+    await session.execute(update(documents).where(documents.c.id == document_id).values(**values))
+
+
 async def letters_of_batch(
     session: AsyncSession, org_id: UUID, batch_id: UUID, communication_ids: Sequence[UUID]
 ) -> list[LetterRef]:

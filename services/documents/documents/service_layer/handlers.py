@@ -210,18 +210,10 @@ class DocumentsService:
             now = self.clock.now()
             async with self.sessions.begin() as session:
                 for ref, pages, size in results:
-                    await repo.save_document(
+                    await repo.refresh_document(
                         session,
-                        {
-                            "id": ref.document_id,
-                            "org_id": org_id,
-                            "kind": DocumentKind.LETTER.value,
-                            "storage_key": ref.storage_key,
-                            "pages": pages,
-                            "size_bytes": size,
-                            "created_at": now,
-                            "purged_at": None,
-                        },
+                        ref.document_id,
+                        {"pages": pages, "size_bytes": size, "created_at": now, "purged_at": None},
                     )
         return len(missing)
 
