@@ -32,6 +32,7 @@ from servicekit.naming import topic_name
 
 ROOT = Path(__file__).resolve().parents[3]
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+IDENTITY_SECRET = "delivery-tests-identity-secret-0123456789"
 PG_BASE_URL = os.environ.get(
     "TEST_PG_BASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{os.environ.get('PGPORT', '5433')}"
 )
@@ -133,6 +134,7 @@ class DeliveryProcess:
             "DELIVERY_DATABASE_URL": database_url,
             "DELIVERY_KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
             "DELIVERY_HTTP_PORT": str(self.http_port),
+            "DELIVERY_IDENTITY_SECRET": IDENTITY_SECRET,
             "DELIVERY_SMTP_PORT": str(catcher.smtp_port),
             "DELIVERY_LOG_JSON": "false",
             "DELIVERY_RETRY_BASE_SECONDS": "0.5",
@@ -171,9 +173,9 @@ class DeliveryProcess:
     def get(self, path: str, org_id: uuid.UUID) -> httpx.Response:
         from servicekit.service_client import identity_headers
 
-        secret = self.env.get("DELIVERY_IDENTITY_SECRET", "dev-identity-secret-change-me")
         return httpx.get(
-            f"http://127.0.0.1:{self.http_port}{path}", headers=identity_headers(secret=secret, org_id=org_id)
+            f"http://127.0.0.1:{self.http_port}{path}",
+            headers=identity_headers(secret=self.env["DELIVERY_IDENTITY_SECRET"], org_id=org_id),
         )
 
 
