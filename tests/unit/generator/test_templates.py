@@ -238,3 +238,9 @@ def test_no_output_ever_contains_an_empty_merge_value(first_name: str, make: str
     assert "Dear :" not in c.body_text and "  " not in c.subject.strip()
     for f in expected_missing:
         assert f"[missing: {f}]" in c.body_text
+
+
+def test_merge_data_in_a_letter_never_turns_into_markup() -> None:
+    content = TemplateContent(letter_body="**Notice** for {{ contact.name }}")
+    [c] = render_one(content, TemplateSettings(methods=("letter",)), name="Star*Bright **Inc**")
+    assert c.letter_body == "**Notice** for Star\\*Bright \\*\\*Inc\\*\\*"

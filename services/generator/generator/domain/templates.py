@@ -11,7 +11,9 @@ may test a value first (``{% if contact.first_name %}``) or give a default
 (``{{ contact.first_name | default("Customer") }}``): neither counts as missing.
 
 Dates render as "March 1, 2026" by default; ``|date("%m/%d/%Y")`` picks another format.
-The HTML body is autoescaped; the text body, subject and letter are not.
+The HTML body is autoescaped; the text body and subject are not; in the letter body
+(light markup, see docs/letter-markup.md) a ``*`` coming from merge data is escaped
+so that data never turns into bold or italic.
 """
 
 from __future__ import annotations
@@ -327,11 +329,16 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def _environment(autoescape: bool) -> SandboxedEnvironment:
+def _finalize_letter(value: Any) -> str:
+    # merge data must not turn into letter markup: a name with "*" stays a name
+    return str(_finalize(value)).replace("*", "\\*")
+
+
+def _environment(autoescape: bool, finalize: Any = _finalize) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         autoescape=autoescape,
         undefined=StrictUndefined,
-        finalize=_finalize,
+        finalize=finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -342,6 +349,7 @@ def _environment(autoescape: bool) -> SandboxedEnvironment:
 
 _TEXT_ENV = _environment(autoescape=False)
 _HTML_ENV = _environment(autoescape=True)
+_LETTER_ENV = _environment(autoescape=False, finalize=_finalize_letter)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -531,7 +539,7 @@ class CompiledTemplate:
         self._subject = _TEXT_ENV.from_string(content.email_subject) if content.email_subject.strip() else None
         self._text = _TEXT_ENV.from_string(content.email_body_text) if content.email_body_text.strip() else None
         self._html = _HTML_ENV.from_string(content.email_body_html) if content.email_body_html.strip() else None
-        self._letter = _TEXT_ENV.from_string(content.letter_body) if content.letter_body.strip() else None
+        self._letter = _LETTER_ENV.from_string(content.letter_body) if content.letter_body.strip() else None
 
     def render(self, data: MergeData, *, email: bool, letter: bool) -> RenderedTexts:
         """Render the email parts and/or the letter; missing data is named, never left empty."""
