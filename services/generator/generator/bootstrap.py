@@ -20,16 +20,21 @@ from servicekit.service_client import service_http_client
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
+def build_runtime(settings: Settings | None = None, *, uses_kafka: bool = True) -> ServiceRuntime:
     settings = settings or Settings()
-    return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS, uses_kafka=uses_kafka)
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, members: MemberSource | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    members: MemberSource | None = None,
+    uses_kafka: bool = True,
 ) -> FastAPI:
+    """The HTTP app; its lifespan runs migrations, the outbox relay and the consumer (without Kafka: HTTP only)."""
     settings = settings or Settings()
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, uses_kafka=uses_kafka)
     templates = CompiledTemplates(settings.compiled_templates_cache)
     if runtime.broker is not None:
         register_consumers(runtime.broker, runtime, templates, settings.instance_name)
