@@ -62,13 +62,14 @@ FIRST_BODY_TOP = 3.4 * inch
 _BODY = ParagraphStyle("body", fontName="Helvetica", fontSize=10.5, leading=14, spaceAfter=8)
 _ITEM = ParagraphStyle("item", parent=_BODY, leftIndent=18, bulletIndent=6, spaceAfter=3)
 _CELL = ParagraphStyle("cell", fontName="Helvetica", fontSize=9, leading=11)
-_HEAD = ParagraphStyle("head", parent=_CELL, fontName="Helvetica-Bold")
 _SIGN = ParagraphStyle("sign", parent=_BODY, spaceAfter=0)
 _TABLE_STYLE = TableStyle(
     [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.92, 0.95)),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9, 11),
+        ("FONT", (0, 1), (-1, -1), "Helvetica", 9, 11),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
@@ -187,13 +188,20 @@ class _LetterDoc(BaseDocTemplate):
         canvas.restoreState()
 
 
+def _cell(text: str, width: float) -> str | Paragraph:
+    """Plain text when it fits the column (cheap to draw), a wrapping paragraph otherwise."""
+    if stringWidth(text, _CELL.fontName, _CELL.fontSize) <= width - 8:
+        return text
+    return Paragraph(escape(text), _CELL)
+
+
 def _assemblies_table(letter: Letter) -> Table | None:
     if not letter.assemblies:
         return None
-    rows: list[list[Any]] = [[Paragraph(h, _HEAD) for h in _TABLE_HEADER]]
+    rows: list[list[Any]] = [list(_TABLE_HEADER)]
     for a in letter.assemblies:
         cells = (a.serial_number, a.assembly_type, a.size, a.location, a.next_test_due)
-        rows.append([Paragraph(escape(c), _CELL) for c in cells])
+        rows.append([_cell(c, w) for c, w in zip(cells, _TABLE_WIDTHS, strict=True)])
     table = Table(rows, colWidths=_TABLE_WIDTHS, repeatRows=1, hAlign="LEFT")
     table.setStyle(_TABLE_STYLE)
     return table
