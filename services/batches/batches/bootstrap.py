@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         clock=clock or SystemClock(),
         chunk_size=settings.chunk_size,
         snapshot_page_size=settings.snapshot_page_size,
+        snapshot_concurrency=settings.snapshot_concurrency,
     )
     if runtime.broker is not None:
         register_consumers(runtime.broker, deps)

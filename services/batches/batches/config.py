@@ -19,3 +19,5 @@ class Settings(ServiceSettings):
     """Members per generation request; a location's members always stay in one chunk."""
     snapshot_page_size: int = Field(default=1000, ge=1, le=1000)
     """Assembly ids per snapshot call to the assemblies service (it accepts at most 1000)."""
+    snapshot_concurrency: int = Field(default=3, ge=1, le=16)
+    """Snapshot calls in flight at once while starting a generation."""
