@@ -279,7 +279,7 @@ export async function renderBatch(main, ctx) {
     const pages = Math.max(1, Math.ceil(answer.total / PAGE_SIZE));
     const rows = answer.items.map((c) =>
       h("tr", { dataset: { status: c.status, method: c.method } },
-        h("td", {}, c.recipient?.name || "—", h("div", { class: "hint" }, c.method === "email" ? c.recipient?.email : c.recipient?.address)),
+        h("td", {}, c.recipient?.name || "—", h("div", { class: "hint" }, c.method === "email" ? c.recipient?.email : formatAddress(c.recipient?.address))),
         h("td", {}, label(c.method)),
         h("td", {}, badge(c.status)),
         h("td", {}, c.account_number, c.location_name ? h("div", { class: "hint" }, c.location_name) : null),
@@ -394,4 +394,11 @@ function describeDetails(details) {
     .filter(([, v]) => v !== null && v !== "" && typeof v !== "object")
     .map(([k, v]) => `${label(k)}: ${v}`)
     .join(", ");
+}
+
+function formatAddress(address) {
+  if (!address) return "";
+  if (typeof address === "string") return address;
+  const cityLine = [address.city, [address.state, address.postal_code].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+  return [address.line1, address.line2, cityLine].filter(Boolean).join(", ");
 }

@@ -107,7 +107,7 @@ export async function renderTemplate(main, ctx) {
       h("fieldset", {}, h("legend", {}, "Contact types that receive it"), checks("contact_types", CONTACT_TYPES, s.contact_types)),
       h("fieldset", {}, h("legend", {}, "Methods"), checks("methods", METHODS, s.methods)),
       h("fieldset", {}, h("legend", {}, "Contact rules"),
-        h("div", {}, TOGGLES.map(([key, text]) => h("label", { class: "checks" }, h("input", { type: "checkbox", name: key, checked: !!s[key] }), text)))),
+        h("div", {}, TOGGLES.map(([key, text]) => h("label", { class: "toggle" }, h("input", { type: "checkbox", name: key, checked: !!s[key] }), text)))),
       h("div", { class: "two-col" },
         field("Cc", h("input", { name: "cc", value: (s.cc || []).join(", ") }), "Addresses separated by commas"),
         field("Bcc", h("input", { name: "bcc", value: (s.bcc || []).join(", ") }), "Addresses separated by commas"))),
@@ -236,6 +236,7 @@ export async function renderTemplate(main, ctx) {
     }
   }
 
+  findAssemblies();
   replace(headerSlot, header());
   replace(main, headerSlot, message, ctx.canAct ? null : infoAlert("You can read this template; only an Org Admin can change it."), form, preview);
 }
