@@ -109,6 +109,20 @@ contacts = Table(
     Index("ix_contacts_org", "org_id"),
 )
 
+_DUE_INCLUDES = ("last_test_result", "assembly_type", "hazard", "active", "location_active", "has_email")
+_COVERING = (
+    "next_test_due",
+    "last_test_result",
+    "assembly_type",
+    "size",
+    "hazard",
+    "service_type",
+    "facility_type",
+    "active",
+    "location_active",
+    "has_email",
+)
+
 assemblies = Table(
     "assemblies",
     metadata,
@@ -138,17 +152,20 @@ assemblies = Table(
     Column("search_text", Text, nullable=False),
     UniqueConstraint("org_id", "account_number", "serial_number", name="uq_assemblies_org_account_serial"),
     Index("ix_assemblies_location", "location_id"),
-    # sort orders (ties by id) and date ranges
-    Index("ix_assemblies_org_due", "org_id", "next_test_due", "id"),
+    # sort orders (ties by id) and date ranges; the included columns let PostgreSQL count
+    # a compliance status or due range with the common extra criteria from the index alone
+    Index("ix_assemblies_org_due", "org_id", "next_test_due", "id", postgresql_include=list(_DUE_INCLUDES)),
     Index("ix_assemblies_org_tested", "org_id", "last_tested_on", "id"),
     Index("ix_assemblies_org_serial", "org_id", "serial_number", "id"),
     Index("ix_assemblies_org_account", "org_id", "account_number", "id"),
     Index("ix_assemblies_org_postal", "org_id", "postal_code", "id"),
-    # selective equality filters
-    Index("ix_assemblies_org_type", "org_id", "assembly_type"),
+    # equality filters, each covering the other low-cardinality criteria
+    Index("ix_assemblies_org_type", "org_id", "assembly_type", postgresql_include=list(_COVERING)),
+    Index("ix_assemblies_org_service", "org_id", "service_type", "hazard", postgresql_include=list(_COVERING)),
+    Index("ix_assemblies_org_zone", "org_id", "service_area_id", postgresql_include=list(_COVERING)),
+    Index("ix_assemblies_org_facility", "org_id", "facility_type", postgresql_include=list(_COVERING)),
+    Index("ix_assemblies_org_email", "org_id", "has_email"),
     Index("ix_assemblies_org_size", "org_id", "size"),
-    Index("ix_assemblies_org_zone", "org_id", "service_area_id"),
-    Index("ix_assemblies_org_facility", "org_id", "facility_type"),
     Index(
         "ix_assemblies_org_failed",
         "org_id",

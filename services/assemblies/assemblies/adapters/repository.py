@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,11 @@ _ORGANIZATION_FIELDS = [f.name for f in fields(Organization)]
 _SUMMARY_FIELDS = [f.name for f in fields(LocationSummary)]
 
 _ID_CHUNK = 500
+
+
+def values_of(record: Any) -> dict[str, Any]:
+    """A record's fields as a dict (shallow: ``dataclasses.asdict`` deep-copies and is slow in bulk)."""
+    return dict(vars(record))
 
 
 def _chunks(values: Sequence[Any], size: int = _ID_CHUNK) -> Iterable[Sequence[Any]]:
@@ -77,6 +82,41 @@ def insert_ignore_statement(session: AsyncSession, table: Any) -> Any:
     return dialect.insert(table).on_conflict_do_nothing()
 
 
+async def bulk_write(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], update_columns: Sequence[str] | None
+) -> None:
+    """Insert many rows by id; on a known id update ``update_columns`` (None: keep the stored row).
+
+    PostgreSQL: ``COPY`` into a temporary table (asyncpg's binary copy), then one
+    ``INSERT ... SELECT ... ON CONFLICT``, far cheaper per row than parameterized inserts.
+    SQLite: multi-row parameterized inserts.
+    """
+    if not rows:
+        return
+    if session.bind.dialect.name != "postgresql":
+        if update_columns is None:
+            stmt = insert_ignore_statement(session, table)
+        else:
+            stmt = upsert_statement(session, table, update_columns)
+        await session.execute(stmt, list(rows))
+        return
+    columns = [c.name for c in table.columns]
+    staging = f"staging_{table.name}"
+    # DDL through the session, so that it runs inside the session's transaction
+    await session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DROP"))
+    await session.execute(text(f"TRUNCATE {staging}"))
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    await raw.copy_records_to_table(staging, records=[tuple(r[c] for c in columns) for r in rows], columns=columns)
+    if update_columns is None:
+        conflict = "DO NOTHING"
+    else:
+        conflict = "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in update_columns)
+    await session.execute(
+        text(f"INSERT INTO {table.name} SELECT * FROM {staging} ORDER BY id ON CONFLICT (id) {conflict}")
+    )
+
+
 # ------------------------------------------------------------------ organization, zones
 
 
@@ -86,7 +126,7 @@ async def get_organization(session: AsyncSession, org_id: UUID) -> Organization 
 
 
 async def save_organization(session: AsyncSession, organization: Organization) -> None:
-    values = asdict(organization)
+    values = values_of(organization)
     await session.execute(upsert_statement(session, O, [c for c in values if c != "id"]), [values])
 
 
@@ -190,40 +230,34 @@ async def get_contact(session: AsyncSession, org_id: UUID, contact_id: UUID) -> 
 
 
 def _assembly_values(assembly: Assembly, summary: LocationSummary) -> dict[str, Any]:
-    values = asdict(assembly)
-    values.update(asdict(summary))
+    values = values_of(assembly)
+    values.update(values_of(summary))
     values["search_text"] = assembly_search_text(assembly.serial_number, summary)
     return values
 
 
 async def save_service_areas(session: AsyncSession, areas: Iterable[ServiceArea]) -> None:
-    rows = [asdict(a) for a in {a.id: a for a in areas}.values()]
+    rows = [values_of(a) for a in {a.id: a for a in areas}.values()]
     if rows:
         await session.execute(insert_ignore_statement(session, S), rows)
 
 
 async def save_locations(session: AsyncSession, locations: Sequence[Location]) -> None:
-    if locations:
-        await session.execute(
-            upsert_statement(session, L, [c for c in _LOCATION_FIELDS if c not in ("id", "org_id")]),
-            [asdict(x) for x in locations],
-        )
+    columns = [c for c in _LOCATION_FIELDS if c not in ("id", "org_id")]
+    await bulk_write(session, L, [values_of(x) for x in locations], columns)
 
 
 async def save_contacts(session: AsyncSession, contacts: Sequence[Contact], *, keep_bounce: bool = True) -> None:
     """Insert or update contacts; an existing bounce mark stays unless the email changed."""
-    if not contacts:
-        return
     columns = [c for c in _CONTACT_FIELDS if c not in ("id", "org_id", "location_id")]
     if keep_bounce:
         columns.remove("email_bounced_at")
-    await session.execute(upsert_statement(session, C, columns), [asdict(x) for x in contacts])
+    await bulk_write(session, C, [values_of(x) for x in contacts], columns)
 
 
 async def save_assemblies(session: AsyncSession, rows: Sequence[tuple[Assembly, LocationSummary]]) -> None:
-    if rows:
-        columns = [c for c in (*_ASSEMBLY_FIELDS, *_SUMMARY_FIELDS) if c not in ("id", "org_id", "location_id")]
-        await session.execute(upsert_statement(session, A, columns), [_assembly_values(a, s) for a, s in rows])
+    columns = [c for c in (*_ASSEMBLY_FIELDS, *_SUMMARY_FIELDS) if c not in ("id", "org_id", "location_id")]
+    await bulk_write(session, A, [_assembly_values(a, s) for a, s in rows], columns)
 
 
 async def refresh_location_summaries(session: AsyncSession, org_id: UUID, location_ids: Iterable[UUID]) -> int:
@@ -235,7 +269,7 @@ async def refresh_location_summaries(session: AsyncSession, org_id: UUID, locati
     contacts = await contacts_at(session, org_id, ids)
     params = []
     for lid, location in locations.items():
-        summary = asdict(summarize_location(location, contacts.get(lid, [])))
+        summary = values_of(summarize_location(location, contacts.get(lid, [])))
         params.append({"b_location_id": lid, **{f"b_{k}": v for k, v in summary.items()}})
     stmt = (
         update(A)

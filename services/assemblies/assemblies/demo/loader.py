@@ -7,16 +7,16 @@ twice adds nothing. On PostgreSQL each chunk goes through ``COPY`` into a tempor
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assemblies.adapters import orm
 from assemblies.adapters import repository as repo
+from assemblies.adapters.repository import values_of
 from assemblies.demo import LocationBundle, iter_locations, organization_for, service_areas_for
 from assemblies.domain.records import assembly_search_text, summarize_location
 
@@ -27,38 +27,20 @@ def _rows(bundles: list[LocationBundle]) -> dict[str, list[dict[str, Any]]]:
     locations, contacts, assemblies = [], [], []
     for bundle in bundles:
         summary = summarize_location(bundle.location, bundle.contacts)
-        locations.append(asdict(bundle.location))
-        contacts.extend(asdict(c) for c in bundle.contacts)
+        locations.append(values_of(bundle.location))
+        contacts.extend(values_of(c) for c in bundle.contacts)
         for assembly in bundle.assemblies:
-            values = asdict(assembly)
-            values.update(asdict(summary))
+            values = values_of(assembly)
+            values.update(values_of(summary))
             values["search_text"] = assembly_search_text(assembly.serial_number, summary)
             assemblies.append(values)
     return {"locations": locations, "contacts": contacts, "assemblies": assemblies}
 
 
-async def _copy_ignoring_conflicts(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    columns = [c.name for c in table.columns]
-    staging = f"demo_{table.name}"
-    # DDL through the session so that it runs inside the session's transaction
-    await session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DROP"))
-    await session.execute(text(f"TRUNCATE {staging}"))
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(staging, records=[tuple(r[c] for c in columns) for r in rows], columns=columns)
-    await session.execute(text(f"INSERT INTO {table.name} SELECT * FROM {staging} ON CONFLICT DO NOTHING"))
-
-
 async def _insert_chunk(session: AsyncSession, bundles: list[LocationBundle]) -> None:
     rows = _rows(bundles)
-    postgres = session.bind.dialect.name == "postgresql"
     for table in (orm.locations, orm.contacts, orm.assemblies):
-        if postgres:
-            await _copy_ignoring_conflicts(session, table, rows[table.name])
-        elif rows[table.name]:
-            await session.execute(repo.insert_ignore_statement(session, table), rows[table.name])
+        await repo.bulk_write(session, table, rows[table.name], None)
 
 
 async def load_demo(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 _NAMESPACE = UUID("6f1d2b1e-4c55-4a8e-9a0e-3c7f5b1a0a11")
 
 
+@lru_cache(maxsize=65536)  # an import repeats a location on each of its rows
 def location_id(org_id: UUID, account_number: str) -> UUID:
     """The id of the organization's location with this account number."""
     return uuid5(_NAMESPACE, f"{org_id}:location:{account_number}")
@@ -29,6 +31,7 @@ def contact_id(org_id: UUID, account_number: str, contact_type: str, name: str) 
     return uuid5(_NAMESPACE, f"{org_id}:contact:{account_number}:{contact_type}:{name.strip().lower()}")
 
 
+@lru_cache(maxsize=4096)
 def service_area_id(org_id: UUID, name: str) -> UUID:
     """The id of the organization's service area with this name (case does not matter)."""
     return uuid5(_NAMESPACE, f"{org_id}:service-area:{name.strip().lower()}")

@@ -20,7 +20,7 @@ from assemblies.domain.csv_format import FileConsistency, HeaderError, ImportRow
 from assemblies.domain.records import Contact, summarize_location
 from assemblies.service_layer.errors import InvalidInput
 
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 5000
 MAX_ERRORS_LISTED = 1000
 
 
