@@ -19,7 +19,6 @@ so that data never turns into bold or italic.
 from __future__ import annotations
 
 import contextvars
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -334,8 +333,22 @@ def _finalize_letter(value: Any) -> str:
     return str(_finalize(value)).replace("*", "\\*")
 
 
+class _MergeSandbox(SandboxedEnvironment):
+    """The sandbox, with a fast path for merge objects: they hold only data we put there
+    (strings, dates, lists of merge objects, missing values), so a public field is safe to
+    read without the general checks. Anything else goes through the full sandbox."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is MergeObject and attribute[:1] != "_":
+            try:
+                return obj.__dict__[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _environment(autoescape: bool, finalize: Any = _finalize) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _MergeSandbox(
         autoescape=autoescape,
         undefined=StrictUndefined,
         finalize=finalize,
@@ -528,9 +541,6 @@ class RenderedTexts:
         return bool(self.missing_fields)
 
 
-_SPACES = re.compile(r"\s+")
-
-
 class CompiledTemplate:
     """A template version compiled once, rendered for many communications."""
 
@@ -546,10 +556,10 @@ class CompiledTemplate:
         sink: set[str] = set()
         token = _missing_sink.set(sink)
         try:
-            ctx = data.context()
+            ctx = {**_TEXT_ENV.globals, **data.context()}
             subject = body_text = body_html = letter_body = ""
             if email:
-                subject = _SPACES.sub(" ", _render(self._subject, ctx, sink, "email_subject")).strip()
+                subject = " ".join(_render(self._subject, ctx, sink, "email_subject").split())
                 body_text = _render(self._text, ctx, sink, "email_body_text")
                 body_html = _render(self._html, ctx, sink, "email_body_html") if self._html is not None else ""
             if letter:
@@ -565,7 +575,8 @@ def _render(template: Any, ctx: dict[str, Any], sink: set[str], part: str) -> st
         return missing_marker(part)
     before = set(sink)
     try:
-        out = template.render(ctx)
+        # Template.render minus its per-call dict copy: ctx already holds the globals (shared)
+        out = template.environment.concat(template.root_render_func(template.new_context(ctx, shared=True)))
     except Exception as exc:  # a missing value in arithmetic, a sandbox refusal: this one needs attention
         new = sink - before
         if not new:

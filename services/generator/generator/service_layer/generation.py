@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from uuid import UUID, uuid5
 
@@ -78,6 +79,7 @@ async def generate_requested_chunk(
         "template_version": event.template_version,
         "organization": event.organization,
     }
+    started = time.perf_counter()
     found = await templates.get(session, event.org_id, event.template_id, event.template_version)
     if found is None:
         result = CommunicationsGenerated(
@@ -103,13 +105,14 @@ async def generate_requested_chunk(
         )
         result = CommunicationsGenerated(**base, communications=chunk.communications, skipped=chunk.skipped)
         log.info(
-            "generated chunk %s/%s of batch %s on %s: %s communications, %s skipped",
+            "generated chunk %s/%s of batch %s on %s: %s communications, %s skipped, rendered in %.0f ms",
             event.chunk_index,
             event.chunk_count,
             event.batch_id,
             instance,
             len(chunk.communications),
             len(chunk.skipped),
+            (time.perf_counter() - started) * 1000,
             extra={"batch_id": str(event.batch_id), "chunk_index": event.chunk_index, "instance": instance},
         )
     await outbox.stage(session, tables, result, key=result_key(event))
