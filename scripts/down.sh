@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
-# Placeholder: the services engineer wires `make down` here.
-echo "make down: not wired yet (scripts/down.sh)" >&2
-exit 1
+# `make down`: stops what `make up` started (the services, the mail catcher, Kafka, PostgreSQL).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+if [ -x .venv/bin/python ]; then .venv/bin/python -m devstack down; fi
+scripts/infra/kafka.sh stop
+scripts/infra/postgres.sh stop

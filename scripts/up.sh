@@ -1,4 +1,12 @@
 #!/usr/bin/env bash
-# Placeholder: the services engineer wires `make up` here.
-echo "make up: not wired yet (scripts/up.sh)" >&2
-exit 1
+# `make up`: the same system as `make run`, in the background. `make down` stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+scripts/infra/kafka.sh fetch
+scripts/infra/kafka.sh start
+if [ "${RUN_DB:-sqlite}" = postgres ]; then
+  scripts/infra/postgres.sh start
+  scripts/infra/postgres.sh createdbs
+fi
+.venv/bin/python -m devstack up "$@"
