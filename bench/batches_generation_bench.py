@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -61,6 +62,18 @@ async def ensure_databases() -> None:
                 await conn.execute(f'CREATE DATABASE "{PREFIX}{service}"')
     finally:
         await conn.close()
+
+
+def ports_free(config: StackConfig) -> None:
+    """Refuse to start on a port another stack already serves (its readiness would look like ours)."""
+    for service in SERVICES:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", config.port(service)))
+            except OSError as exc:
+                raise SystemExit(
+                    f"port {config.port(service)} ({service}) is in use; pass another --port-offset"
+                ) from exc
 
 
 def seed_assemblies(stack: Stack, n: int) -> None:
@@ -179,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assemblies", type=int, default=10_000)
     parser.add_argument("--chunk-size", type=int, default=200)
+    parser.add_argument("--port-offset", type=int, default=4700, help="service ports = usual ports + this offset")
     args = parser.parse_args()
 
     asyncio.run(ensure_databases())
@@ -187,13 +201,14 @@ def main() -> None:
         database="postgres",
         pg_database_prefix=PREFIX,
         kafka_namespace=f"bench{uuid.uuid4().hex[:6]}.",
-        port_offset=4000,
+        port_offset=args.port_offset,
         seed=False,
         services=SERVICES,
         mailcatcher=False,
-        extra_env={"BATCHES_CHUNK_SIZE": str(args.chunk_size), "BATCHES_LOG_LEVEL": "WARNING"},
+        extra_env={"BATCHES_CHUNK_SIZE": str(args.chunk_size), "BATCHES_LOG_LEVEL": "INFO"},
     )
     stack = Stack(config)
+    ports_free(config)
     seed_assemblies(stack, args.assemblies)
     token = issue_identity_token(
         config.identity_secret, org_id=DEMO_ORG_ID, role="org_admin", user_id=uuid.uuid4(), ttl_seconds=3600

@@ -7,12 +7,20 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+from pydantic import BaseModel, ConfigDict
 
 from batches.service_layer.errors import UpstreamRejected, UpstreamUnavailable
 from batches.service_layer.ports import LettersLink, ResolvedMembers, TemplateInfo
 from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 from servicekit.identity import Identity
 from servicekit.service_client import identity_headers
+
+
+class _SnapshotPage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    organization: OrganizationSnapshot
+    members: list[MemberSnapshot]
 
 
 def _detail(response: httpx.Response) -> Any:
@@ -61,9 +69,9 @@ class AssembliesClient(_Client):
         )
         if response.status_code != 200:
             raise self._reject(response)
-        body = response.json()
-        organization = OrganizationSnapshot.model_validate(body["organization"])
-        return organization, [MemberSnapshot.model_validate(m) for m in body["members"]]
+        # parsed straight from the bytes: a page is up to 1000 members with their contacts
+        page = _SnapshotPage.model_validate_json(response.content)
+        return page.organization, page.members
 
 
 class GeneratorClient(_Client):
