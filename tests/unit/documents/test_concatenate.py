@@ -1,7 +1,9 @@
+import io
 from datetime import date
 from pathlib import Path
 
 import pytest
+from reportlab.pdfgen import canvas
 
 from documents.adapters.pdf_concat import ConcatenationResult, concatenate
 from documents.adapters.pdf_letter import render_letter
@@ -10,7 +12,8 @@ from tests.unit.documents import factories
 from tests.unit.documents.pdftools import page_count, pdfinfo, squashed, text
 
 
-def test_concatenated_letters_keep_every_page_in_the_given_order(tmp_path: Path):
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-reader", "pypdf-reader"])
+def test_concatenated_letters_keep_every_page_in_the_given_order(tmp_path: Path, fast: bool):
     org = factories.organization()
     names = ["Ann Able", "Bob Baker", "Cy Long", "Dee Dunn"]
     comms = [factories.communication(name=n, assemblies=80 if n == "Cy Long" else 2) for n in names]
@@ -18,7 +21,7 @@ def test_concatenated_letters_keep_every_page_in_the_given_order(tmp_path: Path)
     result = ConcatenationResult()
     out = tmp_path / "combined.pdf"
     with out.open("wb") as f:
-        for chunk in concatenate((p.pdf for p in pdfs), result, title="Letters of batch X"):
+        for chunk in concatenate((p.pdf for p in pdfs), result, title="Letters of batch X", fast=fast):
             f.write(chunk)
     expected_pages = sum(p.pages for p in pdfs)
     assert expected_pages > len(names)
@@ -36,3 +39,21 @@ def test_concatenated_letters_keep_every_page_in_the_given_order(tmp_path: Path)
 def test_concatenating_nothing_is_refused_rather_than_writing_an_invalid_pdf():
     with pytest.raises(ValueError, match="no page"):
         b"".join(concatenate([]))
+
+
+def test_a_pdf_the_fast_reader_does_not_handle_is_copied_the_general_way(tmp_path: Path):
+    # a page with a link annotation (a string in a dictionary) between two letters
+    linked = io.BytesIO()
+    c = canvas.Canvas(linked)
+    c.drawString(72, 700, "See the program rules online")
+    c.linkURL("https://example.org/rules", (72, 690, 300, 712))
+    c.showPage()
+    c.save()
+    org = factories.organization()
+    letters = [render_letter(build_letter(factories.communication(name=n), org, date(2026, 1, 5))).pdf for n in "AB"]
+    out = tmp_path / "mixed.pdf"
+    result = ConcatenationResult()
+    out.write_bytes(b"".join(concatenate([letters[0], linked.getvalue(), letters[1]], result)))
+    assert page_count(out) == result.pages == 3
+    flat = squashed(text(out))
+    assert flat.index("Dear A,") < flat.index("See the program rules online") < flat.index("Dear B,")

@@ -133,7 +133,7 @@ class DocumentsService:
                     session,
                     communication_id=comm.communication_id,
                     org_id=event.org_id,
-                    batch_id=event.batch_id if event.source == "batch" else None,
+                    batch_id=event.batch_id,
                     document_id=doc_id,
                     method=comm.method,
                     recipient_name=comm.recipient.name,
@@ -201,7 +201,9 @@ class DocumentsService:
 
     async def _ensure_letter_files(self, refs: list[repo.LetterRef], org_id: UUID) -> int:
         """Render again the letters whose file is gone; answer how many."""
-        missing = [r for r in refs if r.purged or not await asyncio.to_thread(self.storage.exists, r.storage_key)]
+        missing = await asyncio.to_thread(
+            lambda: [r for r in refs if r.purged or not self.storage.exists(r.storage_key)]
+        )
         for start in range(0, len(missing), RERENDER_CHUNK):
             part = missing[start : start + RERENDER_CHUNK]
             async with self.sessions() as session:
