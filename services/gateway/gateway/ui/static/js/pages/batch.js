@@ -345,7 +345,7 @@ export async function renderBatch(main, ctx) {
       const items = answer.items || [];
       replace(historyCard, title,
         items.length === 0 ? h("p", { class: "empty" }, "No history yet.")
-          : h("ol", { id: "history-list" }, items.map((e) => h("li", {}, h("strong", {}, label(e.action)), ` · ${formatDateTime(e.at)}`,
+          : h("ol", { id: "history-list" }, items.map((e) => h("li", {}, h("strong", {}, HISTORY_ACTIONS[e.action] || label(e.action)), ` · ${formatDateTime(e.at)}`,
               e.actor_role ? ` · ${e.actor_role === "org_admin" ? "Org Admin" : label(e.actor_role)}` : "",
               e.details && Object.keys(e.details).length ? h("span", { class: "hint" }, ` ${describeDetails(e.details)}`) : null))));
     } catch (error) {
@@ -389,9 +389,21 @@ export async function renderBatch(main, ctx) {
   };
 }
 
+const HISTORY_ACTIONS = {
+  send: "Emails queued",
+  retry_failed: "Failed emails queued again",
+  complete: "Marked complete",
+  archive: "Archived",
+  archived: "Archived",
+  clone: "Cloned",
+  edit: "Edited",
+  mark_mailed: "Letters marked mailed",
+};
+const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-/i;
+
 function describeDetails(details) {
   return Object.entries(details)
-    .filter(([, v]) => v !== null && v !== "" && typeof v !== "object")
+    .filter(([k, v]) => v !== null && v !== "" && typeof v !== "object" && !k.endsWith("_id") && !UUID_LIKE.test(String(v)))
     .map(([k, v]) => `${label(k)}: ${v}`)
     .join(", ");
 }
