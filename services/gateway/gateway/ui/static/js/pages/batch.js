@@ -68,7 +68,9 @@ export async function renderBatch(main, ctx) {
     if (!ctx.canAct) return [exportLink];
     if (allowed.has("edit")) buttons.push(button("edit", "Edit", editBatch));
     if (allowed.has("generate")) buttons.push(button("generate", "Generate", () => run("Starting generation", () => post(`/api/batches/${batchId}/generate`)), "primary"));
-    if (allowed.has("send") && (byMethod.email || 0) > 0) buttons.push(button("send", "Send emails", sendEmails, "primary"));
+    const sending = batch.progress?.sending || {};
+    const unsentEmails = (byMethod.email || 0) - (sending.queued || 0) - (sending.sent || 0) - (sending.failed || 0);
+    if (allowed.has("send") && unsentEmails > 0) buttons.push(button("send", "Send emails", sendEmails, "primary"));
     if (allowed.has("retry_failed") && (byStatus.failed || 0) > 0) buttons.push(button("retry", "Retry failed", () => run("Queuing the failed emails again", () => post(`/api/batches/${batchId}/retry-failed`), { success: (r) => `${formatNumber(r?.queued ?? r?.count ?? 0)} emails queued again.` })));
     if (allowed.has("letters") && (byMethod.letter || 0) > 0) buttons.push(button("letters", "Download letters", requestLetters));
     if (allowed.has("mark_mailed") && (byMethod.letter || 0) > 0) buttons.push(button("mark-mailed", "Mark letters mailed", markMailed));
@@ -325,14 +327,25 @@ export async function renderBatch(main, ctx) {
     const title = h("h2", { id: "skipped-title" }, "Skipped assemblies");
     try {
       const answer = await get(`/api/batches/${batchId}/skipped`);
+      if (answer.total === 0) {
+        replace(skipped, title, h("p", { class: "empty" }, batch.state === "open" ? "Known after generation." : "Every assembly reaches at least one contact."));
+        return;
+      }
+      // name the assemblies (serial, account, address) for the first ones listed
+      const shown = answer.items.slice(0, 50);
+      const details = await Promise.all(shown.map((s) => get(`/api/assemblies/${s.assembly_id}`).catch(() => null)));
+      const rows = shown.map((s, i) => {
+        const a = details[i];
+        return h("tr", {},
+          h("td", {}, a ? a.serial_number : s.assembly_id),
+          h("td", {}, a ? `${a.location?.account_number || ""} ${a.location?.address_line1 || ""}`.trim() : "—"),
+          h("td", {}, s.reason));
+      });
       replace(skipped, title,
-        answer.total === 0
-          ? h("p", { class: "empty" }, batch.state === "open" ? "Known after generation." : "Every assembly reaches at least one contact.")
-          : h("div", {},
-              h("p", {}, `${formatNumber(answer.total)} assemblies yield no communication:`),
-              h("div", { class: "table-wrap" }, h("table", { id: "skipped-table" },
-                h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Assembly"), h("th", { scope: "col" }, "Reason"))),
-                h("tbody", {}, answer.items.map((s) => h("tr", {}, h("td", {}, s.serial_number || s.assembly_id), h("td", {}, s.reason))))))));
+        h("p", {}, `${formatNumber(answer.total)} assemblies yield no communication${answer.total > shown.length ? ` (the first ${shown.length} are listed; Export CSV has them all)` : ""}:`),
+        h("div", { class: "table-wrap" }, h("table", { id: "skipped-table" },
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Assembly"), h("th", { scope: "col" }, "Location"), h("th", { scope: "col" }, "Reason"))),
+          h("tbody", {}, rows))));
     } catch (error) {
       replace(skipped, title, errorAlert(error));
     }
