@@ -212,6 +212,14 @@ class Generators:
                 )
             )
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the generator processes used so far (Linux /proc)."""
+        total = 0.0
+        for p in self.procs:
+            fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     async def stop(self) -> None:
         for p in self.procs:
             if p.returncode is None:
@@ -298,7 +306,9 @@ async def main() -> None:
         for round_no in range(1, args.repeat + 1):
             batch_id = uuid.uuid4()
             events = requests(org, template, batch_id, members, args.chunk_size)
+            cpu_before = generators.cpu_seconds()
             elapsed, ids = await run_batch(producer, consumer, events)
+            generator_cpu = generators.cpu_seconds() - cpu_before
             expected = {str(communication_id(batch_id, owner_of(m), "email", [m.assembly.id])) for m in members}
             assert ids == expected, f"got {len(ids)} distinct ids, expected {len(expected)}"
             baseline, rows = await plain_process_baseline(members, org, batch_id, DATABASE_URL)
@@ -307,7 +317,8 @@ async def main() -> None:
             print(
                 f"round {round_no}: end to end {len(ids)} communications in {elapsed:.2f} s "
                 f"= {len(ids) / elapsed:,.0f}/s; plain process {rows} in {baseline:.2f} s "
-                f"= {rows / baseline:,.0f}/s; ratio {elapsed / baseline:.2f}; load average {load:.1f}",
+                f"= {rows / baseline:,.0f}/s; ratio {elapsed / baseline:.2f}; load average {load:.1f}; "
+                f"generator CPU {generator_cpu * 1e6 / len(ids):.0f} us per communication",
                 flush=True,
             )
     finally:

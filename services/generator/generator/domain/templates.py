@@ -189,11 +189,12 @@ class MergeObject:
     """A merge-field object (``contact``, ``assembly``...): plain attributes, empty ones missing."""
 
     def __init__(self, kind: str, label: str, values: dict[str, Any]) -> None:
-        self._label = label
+        fields = self.__dict__
+        fields["_label"] = label
         for key, value in values.items():
-            if value is None or (isinstance(value, str) and not value.strip()):
+            if value is None or (value.__class__ is str and (not value or value.isspace())):
                 value = MissingValue(f"{kind}.{key}")
-            setattr(self, key, value)
+            fields[key] = value
 
     def __str__(self) -> str:
         return self._label
@@ -235,13 +236,14 @@ def org_fields(org: OrganizationSnapshot) -> MergeObject:
 
 def location_fields(location: LocationSnapshot) -> MergeObject:
     a = location.address
+    address = format_address(a)
     return MergeObject(
         "location",
-        format_address(a),
+        address,
         {
             "name": location.name,
             "account_number": location.account_number,
-            "address": format_address(a),
+            "address": address,
             "address_line1": a.line1,
             "address_line2": a.line2,
             "city": a.city,
