@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid5
@@ -200,6 +201,10 @@ CATALOG: tuple[DemoType, ...] = (
 )
 
 
+def _fixed(value: UUID) -> Callable[[], UUID]:
+    return lambda: value
+
+
 def demo_id(org_id: UUID, kind: str, name: str) -> UUID:
     return uuid5(DEMO_NAMESPACE, f"{org_id}:{kind}:{name}")
 
@@ -220,12 +225,12 @@ async def seed(settings: Settings, org_ids: tuple[UUID, ...] = (DEMO_ORG_ID, OTH
                     has_type = await repo.get_type(org_id, type_id) is not None
                     has_template = await repo.get_template(org_id, template_id) is not None
                 if not has_type:
-                    await Catalog(sessions, new_id=lambda i=type_id: i).create_type(
+                    await Catalog(sessions, new_id=_fixed(type_id)).create_type(
                         org_id, {"name": spec.name, **spec.type_fields}
                     )
                     created += 1
                 if not has_template:
-                    catalog = Catalog(sessions, new_id=lambda i=template_id: i)
+                    catalog = Catalog(sessions, new_id=_fixed(template_id))
                     await catalog.create_template(
                         org_id,
                         {

@@ -167,7 +167,7 @@ class MissingValue(Undefined):
             raise AttributeError(name)
         return self
 
-    def __call__(self, *args: Any, **kwargs: Any) -> MissingValue:
+    def __call__(self, *args: Any, **kwargs: Any) -> MissingValue:  # type: ignore[override]
         return self
 
     def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> NoReturn:
@@ -187,6 +187,8 @@ for _name, _value in list(vars(Undefined).items()):
 
 class MergeObject:
     """A merge-field object (``contact``, ``assembly``...): plain attributes, empty ones missing."""
+
+    _label: str
 
     def __init__(self, kind: str, label: str, values: dict[str, Any]) -> None:
         fields = self.__dict__
