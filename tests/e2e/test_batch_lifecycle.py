@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -62,9 +63,31 @@ def all_communications(admin: httpx.Client, batch_id: str, **params: str) -> lis
         page += 1
 
 
+def signed_in(gateway_url: str, email: str, password: str) -> httpx.Client:
+    """A client with a bearer token, as a script would use the API."""
+    client = httpx.Client(base_url=gateway_url, timeout=60)
+    r = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
+    return client
+
+
+@pytest.fixture
+def people(gateway_url: str) -> Iterator[tuple[httpx.Client, httpx.Client, httpx.Client]]:
+    clients = (
+        signed_in(gateway_url, "admin@riverbend-water.example", "riverbend-admin"),
+        signed_in(gateway_url, "viewer@riverbend-water.example", "riverbend-viewer"),
+        signed_in(gateway_url, "admin@lakeside-water.example", "lakeside-admin"),
+    )
+    yield clients
+    for client in clients:
+        client.close()
+
+
 def test_an_admin_filters_generates_sends_downloads_and_completes_a_batch(
-    admin: httpx.Client, viewer: httpx.Client, other_admin: httpx.Client, mailcatcher_url: str
+    people: tuple[httpx.Client, httpx.Client, httpx.Client], mailcatcher_url: str, gateway_url: str
 ) -> None:
+    admin, viewer, other_admin = people
     template_id = published_template(admin)
     working_list = admin.get("/api/assemblies", params={"hazard": "high", "page_size": 1})
     assert working_list.status_code == 200, working_list.text
@@ -124,7 +147,8 @@ def test_an_admin_filters_generates_sends_downloads_and_completes_a_batch(
     if letters:
         link = admin.post(f"/api/batches/{batch_id}/letters")
         assert link.status_code == 200, link.text
-        pdf = httpx.get(link.json()["url"], timeout=120)
+        # the link needs no login: the signature is the permission
+        pdf = httpx.get(urljoin(gateway_url + "/", link.json()["url"]), timeout=120)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
     closed = admin.post(f"/api/batches/{batch_id}/complete")
