@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID, uuid4
 
 import httpx
@@ -141,3 +142,18 @@ async def test_publishing_a_template_unpublishes_the_one_published_before_for_th
     assert listed == {"A": False, "B": True, "P": True}
     of_type = (await api.get("/templates", params={"communication_type_id": annual["id"]}, headers=token(org))).json()
     assert {t["name"] for t in of_type} == {"A", "B"}
+
+
+async def test_two_admins_publishing_two_templates_of_one_type_at_once_leave_exactly_one_published(
+    api: httpx.AsyncClient,
+) -> None:
+    org = uuid4()
+    ct = await a_type(api, org)
+    a, b = await a_template(api, org, ct["id"], "A"), await a_template(api, org, ct["id"], "B")
+    answers = await asyncio.gather(
+        api.post(f"/templates/{a['id']}/publish", headers=token(org)),
+        api.post(f"/templates/{b['id']}/publish", headers=token(org)),
+    )
+    assert sorted(r.status_code for r in answers) in ([200, 200], [200, 409])
+    listed = (await api.get("/templates", headers=token(org))).json()
+    assert sum(t["published"] for t in listed) == 1
