@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
@@ -39,6 +40,9 @@ from reportlab.platypus import (
 from documents.domain.letter import Letter, format_letter_date
 from documents.domain.markup import AssembliesTable, BulletList, Span
 from documents.domain.markup import Paragraph as BodyParagraph
+
+# binary (Flate only) content streams: smaller files and less work than ASCII85 on top
+rl_config.useA85 = 0
 
 PAGE_WIDTH, PAGE_HEIGHT = LETTER
 

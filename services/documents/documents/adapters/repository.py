@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents.adapters.orm import documents, letters
@@ -97,9 +97,22 @@ async def save_document(session: AsyncSession, values: dict[str, Any]) -> None:
         await session.execute(update(documents).where(documents.c.id == values["id"]).values(**changes))
 
 
-async def refresh_document(session: AsyncSession, document_id: UUID, values: dict[str, Any]) -> None:
-    """A document's file was written again: new size, pages and date, no longer purged."""
-    await session.execute(update(documents).where(documents.c.id == document_id).values(**values))
+async def refresh_documents(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Files written again: each row ``{document_id, pages, size_bytes, created_at}``; no longer purged."""
+    if not rows:
+        return
+    stmt = (
+        update(documents)
+        .where(documents.c.id == bindparam("document_id"))
+        .values(
+            pages=bindparam("pages"),
+            size_bytes=bindparam("size_bytes"),
+            created_at=bindparam("created_at"),
+            purged_at=None,
+        )
+    )
+    conn = await session.connection()
+    await conn.execute(stmt, rows)
 
 
 async def letters_of_batch(

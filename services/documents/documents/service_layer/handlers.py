@@ -211,12 +211,13 @@ class DocumentsService:
             results = await asyncio.to_thread(self._rerender, part, contents)
             now = self.clock.now()
             async with self.sessions.begin() as session:
-                for ref, pages, size in results:
-                    await repo.refresh_document(
-                        session,
-                        ref.document_id,
-                        {"pages": pages, "size_bytes": size, "created_at": now, "purged_at": None},
-                    )
+                await repo.refresh_documents(
+                    session,
+                    [
+                        {"document_id": ref.document_id, "pages": pages, "size_bytes": size, "created_at": now}
+                        for ref, pages, size in results
+                    ],
+                )
         return len(missing)
 
     def _rerender(self, refs: list[repo.LetterRef], contents: dict[UUID, dict[str, Any]]) -> list[tuple]:
