@@ -442,3 +442,17 @@ async def test_a_chunk_for_a_batch_not_generating_is_ignored(world: World) -> No
         await session.execute(update(orm.batches).where(orm.batches.c.id == batch_id).values(state="archived"))
     requests = await world.generation_requests(batch_id)
     assert (await world.deliver(play_generator(requests[0][0]))).startswith("ignored")
+
+
+async def test_the_batch_list_filters_by_state_and_shows_counts(world: World) -> None:
+    generated = await world.generated_batch()
+    opened = await handlers.create_batch(
+        world.deps, world.admin, name="Later", template_id=world.templates.add(), due_date=None, filter={}
+    )
+    everything = await views.list_batches(world.deps.sessions, world.admin.org_id)
+    assert {i["id"] for i in everything["items"]} == {str(generated), str(opened)}
+    only_open = await views.list_batches(world.deps.sessions, world.admin.org_id, BatchState.OPEN)
+    assert [i["id"] for i in only_open["items"]] == [str(opened)]
+    by_id = {i["id"]: i for i in everything["items"]}
+    assert by_id[str(generated)]["counts"]["by_method"] == {"email": 5, "letter": 2}
+    assert (await views.list_batches(world.deps.sessions, uuid4()))["total"] == 0

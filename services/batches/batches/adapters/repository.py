@@ -74,6 +74,13 @@ class BatchRepository:
         row = (await self.session.execute(query)).first()
         return _batch_from_row(row) if row else None
 
+    async def list(self, org_id: UUID, state: str | None = None) -> list[Batch]:
+        query = select(orm.batches).where(orm.batches.c.org_id == org_id)
+        if state is not None:
+            query = query.where(orm.batches.c.state == state)
+        rows = await self.session.execute(query.order_by(orm.batches.c.created_at.desc(), orm.batches.c.id))
+        return [_batch_from_row(r) for r in rows]
+
     async def save(self, batch: Batch) -> None:
         values = {name: getattr(batch, name) for name in _BATCH_FIELDS}
         values["state"] = batch.state.value

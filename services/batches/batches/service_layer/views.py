@@ -116,12 +116,8 @@ async def list_batches(
     sessions: async_sessionmaker[AsyncSession], org_id: UUID, state: BatchState | None = None
 ) -> dict[str, Any]:
     async with sessions() as session:
-        query = select(orm.batches.c.id).where(orm.batches.c.org_id == org_id)
-        if state is not None:
-            query = query.where(orm.batches.c.state == state.value)
-        ids = list((await session.execute(query.order_by(orm.batches.c.created_at.desc()))).scalars())
-        repo = BatchRepository(session)
-        batches = [b for b in [await repo.get(org_id, i) for i in ids] if b is not None]
+        batches = await BatchRepository(session).list(org_id, state.value if state else None)
+        ids = [b.id for b in batches]
         counts = await _counts(session, ids) if ids else {}
     items = []
     for batch in batches:
