@@ -5,18 +5,25 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from typing import Any
 from uuid import UUID, uuid5
 
+from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.events import CommunicationsGenerated, GenerationRequested
+from contracts.events import CommunicationsGenerated, GeneratedCommunication, GenerationRequested
 from generator.adapters.repository import Repository, TemplateVersion
 from generator.domain.generation import BatchContext, generate_chunk
 from generator.domain.templates import CompiledTemplate, today_in
 from servicekit import outbox
 from servicekit.messaging_tables import MessagingTables
+from servicekit.outbox import MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
+
+RESULT_SIZE_LIMIT = MAX_MESSAGE_BYTES * 8 // 10
+"""A chunk result larger than this would not fit in one Kafka message: answer an error instead,
+rather than staging an event the outbox relay could never publish."""
 
 RESULT_NAMESPACE = UUID("2a9d4c61-8e3f-5a7b-9d1c-4e5f6a7b8c9d")
 """Result event ids are uuid5(request event id): a chunk rendered twice yields one event id."""
@@ -80,40 +87,69 @@ async def generate_requested_chunk(
         "organization": event.organization,
     }
     started = time.perf_counter()
-    found = await templates.get(session, event.org_id, event.template_id, event.template_version)
+    try:
+        found = await templates.get(session, event.org_id, event.template_id, event.template_version)
+    except TemplateError as exc:  # saved templates are validated; this is a guard, not a path
+        return await _stage_error(session, tables, event, base, f"template cannot be compiled: {exc}")
     if found is None:
-        result = CommunicationsGenerated(
-            **base,
-            communications=[],
-            error=f"template {event.template_id} version {event.template_version} not found",
+        error = f"template {event.template_id} version {event.template_version} not found"
+        return await _stage_error(session, tables, event, base, error)
+    stored, compiled = found
+    chunk = generate_chunk(
+        event.members,
+        stored.settings,
+        compiled,
+        event.organization,
+        BatchContext(
+            batch_id=event.batch_id,
+            name=event.batch_name,
+            due_date=event.due_date,
+            today=today_in(event.organization.timezone, event.occurred_at),
+            communication_type_id=stored.communication_type_id,
+        ),
+    )
+    size = estimated_size(chunk.communications)
+    if size > RESULT_SIZE_LIMIT:
+        error = (
+            f"chunk too large: {len(event.members)} members yield {len(chunk.communications)} communications "
+            f"(about {size // 1_000_000} MB); request smaller chunks"
         )
-        log.warning("chunk %s of batch %s: %s", event.chunk_index, event.batch_id, result.error)
-    else:
-        stored, compiled = found
-        chunk = generate_chunk(
-            event.members,
-            stored.settings,
-            compiled,
-            event.organization,
-            BatchContext(
-                batch_id=event.batch_id,
-                name=event.batch_name,
-                due_date=event.due_date,
-                today=today_in(event.organization.timezone, event.occurred_at),
-                communication_type_id=stored.communication_type_id,
-            ),
-        )
-        result = CommunicationsGenerated(**base, communications=chunk.communications, skipped=chunk.skipped)
-        log.info(
-            "generated chunk %s/%s of batch %s on %s: %s communications, %s skipped, rendered in %.0f ms",
-            event.chunk_index,
-            event.chunk_count,
-            event.batch_id,
-            instance,
-            len(chunk.communications),
-            len(chunk.skipped),
-            (time.perf_counter() - started) * 1000,
-            extra={"batch_id": str(event.batch_id), "chunk_index": event.chunk_index, "instance": instance},
-        )
+        return await _stage_error(session, tables, event, base, error)
+    result = CommunicationsGenerated(**base, communications=chunk.communications, skipped=chunk.skipped)
+    log.info(
+        "generated chunk %s/%s of batch %s on %s: %s communications, %s skipped, rendered in %.0f ms",
+        event.chunk_index,
+        event.chunk_count,
+        event.batch_id,
+        instance,
+        len(chunk.communications),
+        len(chunk.skipped),
+        (time.perf_counter() - started) * 1000,
+        extra={"batch_id": str(event.batch_id), "chunk_index": event.chunk_index, "instance": instance},
+    )
+    await outbox.stage(session, tables, result, key=result_key(event))
+    return result
+
+
+def estimated_size(communications: list[GeneratedCommunication]) -> int:
+    """A cheap upper estimate of the serialized size of a chunk's communications (bytes)."""
+    total = 0
+    for c in communications:
+        texts = len(c.subject) + len(c.body_text) + len(c.body_html) + len(c.letter_body)
+        total += texts + texts // 4 + 1_000 + 600 * len(c.assemblies)  # JSON escapes, ids, snapshots
+    return total
+
+
+async def _stage_error(
+    session: AsyncSession, tables: MessagingTables, event: GenerationRequested, base: dict[str, Any], error: str
+) -> CommunicationsGenerated:
+    result = CommunicationsGenerated(**base, communications=[], error=error)
+    log.warning(
+        "chunk %s of batch %s not generated: %s",
+        event.chunk_index,
+        event.batch_id,
+        error,
+        extra={"batch_id": str(event.batch_id), "chunk_index": event.chunk_index},
+    )
     await outbox.stage(session, tables, result, key=result_key(event))
     return result
