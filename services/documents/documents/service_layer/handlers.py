@@ -68,8 +68,11 @@ class DocumentGone(Exception):
 
 
 class RenderedPdf(Protocol):
-    pdf: bytes
-    pages: int
+    @property
+    def pdf(self) -> bytes: ...
+
+    @property
+    def pages(self) -> int: ...
 
 
 class PageCounter(Protocol):
