@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from devstack import Stack, StackConfig
 
 
@@ -46,17 +45,20 @@ def login(gateway_url: str, email: str, password: str) -> httpx.Client:
 
 @pytest.fixture(scope="session")
 def admin(gateway_url: str) -> Iterator[httpx.Client]:
-    with login(gateway_url, "admin@riverbend-water.example", "riverbend-admin") as client:
-        yield client
+    client = login(gateway_url, "admin@riverbend-water.example", "riverbend-admin")
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")
 def viewer(gateway_url: str) -> Iterator[httpx.Client]:
-    with login(gateway_url, "viewer@riverbend-water.example", "riverbend-viewer") as client:
-        yield client
+    client = login(gateway_url, "viewer@riverbend-water.example", "riverbend-viewer")
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")
 def other_admin(gateway_url: str) -> Iterator[httpx.Client]:
-    with login(gateway_url, "admin@lakeside-water.example", "lakeside-admin") as client:
-        yield client
+    client = login(gateway_url, "admin@lakeside-water.example", "lakeside-admin")
+    yield client
+    client.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import psutil
 import pytest
-
 from devstack import SERVICES, Stack, StackConfig
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +20,10 @@ def test_every_service_reports_ready_within_a_minute(stack: Stack) -> None:
 
 def test_a_service_that_loses_its_database_reports_not_ready(tmp_path) -> None:
     config = StackConfig.for_tests(tmp_path, services=("batches",), mailcatcher=False, seed=False, port_offset=2000)
-    config.extra_env = {"BATCHES_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere", "BATCHES_RUN_MIGRATIONS": "false"}
+    config.extra_env = {
+        "BATCHES_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere",
+        "BATCHES_RUN_MIGRATIONS": "false",
+    }
     stack = Stack(config)
     stack._spawn("batches", "batches")
     try:

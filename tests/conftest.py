@@ -1,0 +1,22 @@
+"""Settings shared by every test: the database backend and the Kafka broker `make test` started."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+TEST_DB = os.environ.get("TEST_DB", "postgres")
+PG_BASE_URL = os.environ.get(
+    "TEST_PG_BASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{os.environ.get('PGPORT', '5433')}"
+)
+KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+# One Kafka namespace per test session, so a test run never consumes another run's events.
+os.environ.setdefault("KAFKA_NAMESPACE", f"t{uuid.uuid4().hex[:8]}.")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    return KAFKA_BOOTSTRAP
