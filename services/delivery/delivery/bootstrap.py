@@ -52,6 +52,7 @@ def build_service(settings: Settings, runtime: ServiceRuntime) -> DeliveryServic
         report_sending=settings.report_sending,
         stale_sending_after=timedelta(seconds=settings.stale_sending_seconds),
         circuit_seconds=settings.circuit_seconds,
+        begin_chunk=settings.begin_chunk_size,
     )
 
 

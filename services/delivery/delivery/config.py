@@ -42,5 +42,7 @@ class Settings(ServiceSettings):
     consumer_batch_size: int = Field(default=500, ge=1)
     """Delivery requests polled and sent together before their offsets are committed."""
     consumer_batch_timeout_ms: int = Field(default=50, ge=1)
+    begin_chunk_size: int = Field(default=50, ge=1)
+    """A polled batch is marked ``sending`` this many at a time, just ahead of the connections."""
     report_sending: bool = True
     """Also publish a ``sending`` report before each attempt (``sent``/``failed`` are always published)."""

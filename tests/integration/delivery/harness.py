@@ -75,7 +75,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float, what: st
 
 
 class MailCatcher:
-    def __init__(self, workdir: Path, **env: str) -> None:
+    def __init__(self, workdir: Path, *, keep_on_disk: bool = True, **env: str) -> None:
         self.smtp_port = free_port()
         self.http_port = free_port()
         self.store = workdir / "mailcatcher-store"
@@ -84,7 +84,7 @@ class MailCatcher:
             **os.environ,
             "MAILCATCHER_SMTP_PORT": str(self.smtp_port),
             "MAILCATCHER_HTTP_PORT": str(self.http_port),
-            "MAILCATCHER_STORE_DIR": str(self.store),
+            **({"MAILCATCHER_STORE_DIR": str(self.store)} if keep_on_disk else {}),
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None

@@ -8,7 +8,7 @@ from email import policy as email_policy
 
 import pytest
 
-from delivery.adapters.mime import to_mime
+from delivery.adapters.mime import to_bytes, to_mime
 from delivery.domain.outgoing_email import EmailRequest, InvalidEmail, build_email, single_line
 
 
@@ -32,7 +32,7 @@ def _request(**changes: object) -> EmailRequest:
 
 
 def _wire(request: EmailRequest, pdf: bytes | None = None):
-    raw = to_mime(build_email(request, pdf), datetime(2026, 3, 1, tzinfo=UTC)).as_bytes()
+    raw = to_bytes(to_mime(build_email(request, pdf), datetime(2026, 3, 1, tzinfo=UTC)))
     return raw, message_from_bytes(raw, policy=email_policy.default)
 
 
@@ -122,3 +122,32 @@ def test_a_message_id_without_brackets_gets_them() -> None:
 
 def test_single_line_flattens_every_kind_of_line_break() -> None:
     assert single_line(" a\r\nb\u2028c\x00d\te ") == "a b c d e"
+
+
+def test_non_ascii_names_subject_bodies_and_filename_survive_the_trip() -> None:
+    _raw, msg = _wire(
+        _request(
+            subject="Essai annuel du dispositif antirefoulement – échéance " + "é" * 200,
+            from_name="Régie des eaux de Rivière",
+            to_name="José Núñez",
+            body_text="Votre dispositif doit être testé.",
+            body_html="<p>Votre dispositif doit être testé.</p>",
+            attachment_filename="lettre-échéance.pdf",
+        ),
+        b"%PDF-1.4",
+    )
+    assert str(msg["Subject"]) == "Essai annuel du dispositif antirefoulement – échéance " + "é" * 200
+    assert msg["From"].addresses[0].display_name == "Régie des eaux de Rivière"
+    assert msg["To"].addresses[0].display_name == "José Núñez"
+    assert msg.get_body(("plain",)).get_content().strip() == "Votre dispositif doit être testé."
+    assert msg.get_body(("html",)).get_content().strip() == "<p>Votre dispositif doit être testé.</p>"
+    assert next(msg.iter_attachments()).get_filename() == "lettre-échéance.pdf"
+
+
+def test_every_line_on_the_wire_is_short_and_crlf_terminated() -> None:
+    raw, msg = _wire(_request(subject="x" * 3000, body_text="y" * 5000), b"%PDF" * 1000)
+    lines = raw.split(b"\r\n")
+    assert all(len(line) <= 998 for line in lines)
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert str(msg["Subject"]) == "x" * 3000
+    assert msg.get_body(("plain",)).get_content().strip() == "y" * 5000

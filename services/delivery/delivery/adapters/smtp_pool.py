@@ -14,11 +14,10 @@ import logging
 import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.message import EmailMessage
 
 import aiosmtplib
 
-from delivery.adapters.mime import to_mime
+from delivery.adapters.mime import to_bytes, to_mime
 from delivery.domain.ledger import Failure, FailureKind, classify_smtp_reply
 from delivery.domain.outgoing_email import OutgoingEmail
 from delivery.service_layer.ports import SendFailed
@@ -82,7 +81,7 @@ class SmtpPool:
 
     async def send(self, email: OutgoingEmail) -> None:
         """Send one email; raises ``SendFailed`` with the classified failure."""
-        message = to_mime(email, self._now())
+        message = to_bytes(to_mime(email, self._now()))
         recipients = email.envelope_recipients
         client = await self._idle.get()
         try:
@@ -120,9 +119,9 @@ class SmtpPool:
 
     @staticmethod
     async def _transmit(
-        client: aiosmtplib.SMTP, message: EmailMessage, email: OutgoingEmail, recipients: list[str]
+        client: aiosmtplib.SMTP, message: bytes, email: OutgoingEmail, recipients: list[str]
     ) -> dict[str, aiosmtplib.SMTPResponse]:
-        errors, _reply = await client.send_message(message, sender=email.envelope_sender, recipients=recipients)
+        errors, _reply = await client.sendmail(email.envelope_sender, recipients, message)
         return errors
 
     def _release(self, client: aiosmtplib.SMTP | None) -> None:

@@ -119,6 +119,7 @@ class DeliveryService:
         report_sending: bool = True,
         stale_sending_after: timedelta = timedelta(minutes=5),
         circuit_seconds: float = 2.0,
+        begin_chunk: int = 50,
     ) -> None:
         self._sessions = sessions
         self._tables = tables
@@ -136,6 +137,7 @@ class DeliveryService:
         self._circuit = timedelta(seconds=circuit_seconds)
         self._server_down: tuple[Any, str] | None = None
         self._started = asyncio.Event()
+        self._chunk = max(1, begin_chunk)
 
     async def start(self) -> None:
         async with self._sessions() as session:
@@ -152,17 +154,32 @@ class DeliveryService:
 
     # ------------------------------------------------------------------ Kafka: requests
     async def handle_delivery_requests(self, requests: Sequence[DeliveryRequested]) -> None:
-        """Send a polled group of requests; returns once every outcome is committed."""
-        await self._started.wait()
-        attempts = await self._begin(requests)
-        await self._run_attempts(attempts)
+        """Send a polled group of requests; returns once every outcome is committed.
 
-    async def _begin(self, requests: Sequence[DeliveryRequested]) -> list[Attempt]:
+        The group is begun in chunks: while the first chunk's emails are on the wire, the
+        next chunk's ``sending`` rows are being committed, so the connections never wait
+        for the database, and only a chunk ahead of the wire is ever ``sending``.
+        """
+        await self._started.wait()
         latest: dict[UUID, DeliveryRequested] = {}
         for r in requests:  # the same communication twice in one poll: the newest request wins
             seen = latest.get(r.communication_id)
             if seen is None or r.request_seq >= seen.request_seq:
                 latest[r.communication_id] = r
+        unique = list(latest.values())
+        running: list[asyncio.Task[None]] = []
+        try:
+            for start in range(0, len(unique), self._chunk):
+                attempts = await self._begin(unique[start : start + self._chunk])
+                running.extend(asyncio.ensure_future(self._attempt(a)) for a in attempts)
+            if running:
+                await asyncio.gather(*running)
+        finally:
+            for task in running:  # on failure or cancellation, nothing keeps going behind our back
+                task.cancel()
+
+    async def _begin(self, requests: Sequence[DeliveryRequested]) -> list[Attempt]:
+        latest = {r.communication_id: r for r in requests}
         now = self._clock.now()
         attempts: list[Attempt] = []
         rows: list[dict[str, Any]] = []

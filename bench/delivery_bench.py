@@ -1,0 +1,140 @@
+"""Benchmark of delivery: N emails through Kafka → delivery → the mail catcher, against a plain loop.
+
+    .venv/bin/python bench/delivery_bench.py [--emails 5000] [--pool 4] [--db postgres|sqlite]
+
+Starts a mail catcher (``python -m mailcatcher``) and, in the same run:
+
+1. **plain loop**: ``--pool`` aiosmtplib connections, each sending its share of the same
+   emails (text + HTML) as fast as it can, straight to the catcher;
+2. **delivery**: ``python -m delivery`` with ``DELIVERY_SMTP_POOL_SIZE=--pool`` on the
+   dedicated database ``bench_delivery`` (schema reset first); the bench publishes
+   ``--emails`` ``DeliveryRequested`` events to Kafka and times until the catcher has
+   them all (and until every ``sent`` report is back on Kafka);
+3. the plain loop once more (the machine is shared: the ratio uses the mean of both).
+
+Prints emails per second for each and the ratio. Target: delivery ≥ 80 % of the plain loop.
+Needs Kafka (127.0.0.1:9092) and, for ``--db postgres``, PostgreSQL (127.0.0.1:5433).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("KAFKA_NAMESPACE", f"bench{uuid.uuid4().hex[:6]}.")
+
+from tests.integration.delivery.harness import (  # noqa: E402
+    DeliveryProcess,
+    MailCatcher,
+    ReportCollector,
+    RequestProducer,
+    make_request,
+    reset_postgres_database,
+)
+
+
+def _plain_message(i: int) -> EmailMessage:
+    m = EmailMessage()
+    m["From"] = "Riverbend Water Utility <ccc@riverbend.example>"
+    m["To"] = f"Pat Owner <owner-{i}@customer.example>"
+    m["Reply-To"] = "backflow@riverbend.example"
+    m["Subject"] = "Annual backflow test due"
+    m["Message-ID"] = f"<plain-{i}-{uuid.uuid4().hex}@riverbend.example>"
+    m.set_content(f"Your backflow assembly is due for its annual test. ({i})")
+    m.add_alternative(f"<p>Your backflow assembly is due for its annual test. ({i})</p>", subtype="html")
+    return m
+
+
+async def plain_loop(port: int, emails: int, pool: int) -> float:
+    """Emails per second of ``pool`` connections sending ``emails`` messages."""
+    messages = [_plain_message(i) for i in range(emails)]
+
+    async def worker(share: list[EmailMessage]) -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+        await client.connect()
+        for m in share:
+            await client.send_message(m)
+        await client.quit()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(messages[k::pool]) for k in range(pool)))
+    return emails / (time.perf_counter() - started)
+
+
+async def through_delivery(catcher: MailCatcher, database_url: str, workdir: Path, emails: int, pool: int) -> dict:
+    delivery = DeliveryProcess(
+        workdir, database_url, catcher, DELIVERY_SMTP_POOL_SIZE=str(pool), DELIVERY_LOG_LEVEL="WARNING"
+    ).start()
+    org_id = uuid.uuid4()
+    try:
+        async with RequestProducer() as producer, ReportCollector(org_id) as reports:
+            # warm-up: the consumer group is joined and the path is hot before timing
+            warm = [make_request(org_id) for _ in range(20)]
+            await producer.send(warm)
+            await reports.wait_settled([r.communication_id for r in warm], timeout=120)
+            base = catcher.count()
+
+            requests = [make_request(org_id, batch_id=uuid.uuid4()) for _ in range(emails)]
+            started = time.perf_counter()
+            await producer.send(requests)
+            while True:
+                if catcher.count() >= base + emails:
+                    break
+                await asyncio.sleep(0.05)
+            arrived = time.perf_counter() - started
+            await reports.wait_settled([r.communication_id for r in requests], timeout=300)
+            reported = time.perf_counter() - started
+        return {"arrived_per_s": emails / arrived, "reported_per_s": emails / reported, "seconds": arrived}
+    finally:
+        delivery.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--emails", type=int, default=5000)
+    parser.add_argument("--pool", type=int, default=4)
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="delivery-bench-") as tmp:
+        workdir = Path(os.environ.get("BENCH_WORKDIR", tmp))
+        os.makedirs(workdir, exist_ok=True)
+        if args.db == "postgres":
+            database_url = await reset_postgres_database("bench_delivery")
+        else:
+            database_url = f"sqlite+aiosqlite:///{workdir}/delivery.db"
+        catcher = MailCatcher(workdir, keep_on_disk=False, MAILCATCHER_REJECT_PATTERN="").start()
+        try:
+            plain_before = await plain_loop(catcher.smtp_port, args.emails, args.pool)
+            print(f"plain aiosmtplib loop ({args.pool} connections): {plain_before:8.0f} emails/s", flush=True)
+            d = await through_delivery(catcher, database_url, workdir, args.emails, args.pool)
+            print(
+                f"kafka → delivery → catcher ({args.pool} connections, {args.db}): "
+                f"{d['arrived_per_s']:8.0f} emails/s arrived ({d['seconds']:.1f} s), "
+                f"{d['reported_per_s']:.0f} emails/s with every `sent` report back on Kafka",
+                flush=True,
+            )
+            plain_after = await plain_loop(catcher.smtp_port, args.emails, args.pool)
+            print(f"plain aiosmtplib loop again:               {plain_after:8.0f} emails/s", flush=True)
+            plain = (plain_before + plain_after) / 2
+            print(
+                f"ratio delivery / plain loop: {d['arrived_per_s'] / plain:.0%} "
+                f"(arrivals; {d['reported_per_s'] / plain:.0%} counting the reports) — target ≥ 80 %"
+            )
+        finally:
+            catcher.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
