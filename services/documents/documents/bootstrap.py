@@ -44,6 +44,8 @@ def build_service(
         clock=clock or SystemClock(),
         link_lifetime=settings.link_lifetime,
         retention_days=settings.retention_days,
+        combined_wait_seconds=settings.combined_wait_seconds,
+        download_wait_seconds=settings.download_wait_seconds,
     )
 
 

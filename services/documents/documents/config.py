@@ -24,6 +24,11 @@ class Settings(ServiceSettings):
     """Files older than this are deleted by the purge; letters render again on demand."""
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
+    combined_wait_seconds: float = Field(default=20.0, ge=0)
+    """A request for the combined PDF answers after this long even if the build goes on."""
+    download_wait_seconds: float = Field(default=25.0, ge=0)
+    """A download of a combined PDF still being built waits this long before answering 503."""
+
     link_keys: dict[str, Any] = {"dev": "dev-documents-link-key-change-me"}
     """JSON: ``{"k2": "secret", "k1": {"secret": "old", "retired_at": "2026-01-01T00:00:00Z"}}``."""
     link_active_key: str = "dev"

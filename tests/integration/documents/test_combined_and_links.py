@@ -9,6 +9,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from documents.domain.documents import combined_document_id, letter_set_key
+from documents.domain.links import expiry_of, sign_link
 from tests.integration.documents.conftest import Documents
 from tests.unit.documents import factories
 from tests.unit.documents.pdftools import page_count, squashed, text
@@ -147,7 +149,7 @@ async def test_after_the_retention_period_the_file_is_purged_and_a_re_request_re
 
     renders = svc.renders.calls
     again = await request_letters(svc, org_id, batch_id, comms)
-    assert again.status_code == 200
+    assert again.status_code == 200 and again.json()["ready"] is True
     assert svc.renders.calls == renders + len(comms)
     rebuilt = await download(svc, again.json()["url"])
     assert rebuilt.status_code == 200
@@ -191,3 +193,32 @@ async def test_only_the_batch_organization_may_ask_and_bad_requests_change_nothi
     not_ready = await request_letters(svc, org_id, batch_id, [*comms, type("C", (), {"communication_id": unknown})])
     assert not_ready.status_code == 409 and str(unknown) in not_ready.json()["detail"]
     assert not [p for p in svc.storage_dir.rglob("*.pdf") if "combined" in p.parts and str(org_id) in p.parts]
+
+
+async def test_a_build_longer_than_the_request_wait_answers_at_once_and_the_link_waits_for_it(
+    svc: Documents, org_id: UUID, tmp_path: Path
+):
+    batch_id, comms = await make_batch(svc, org_id)
+    svc.service.combined_wait_seconds = 0
+    try:
+        answer = await request_letters(svc, org_id, batch_id, comms)
+    finally:
+        svc.service.combined_wait_seconds = 20
+    assert answer.status_code == 200 and answer.json()["ready"] is False
+    pdf = await download(svc, answer.json()["url"])
+    assert pdf.status_code == 200
+    assert page_count(_save(tmp_path / "c.pdf", pdf.content)) == sum(
+        svc.rendered[c.communication_id][0].pages for c in comms
+    )
+
+
+async def test_a_link_to_a_combined_pdf_that_is_still_being_prepared_elsewhere_answers_503(
+    svc: Documents, org_id: UUID
+):
+    batch_id, comms = await make_batch(svc, org_id)
+    # a link another copy of the service signed, whose build has not recorded its document yet
+    doc_id = combined_document_id(org_id, batch_id, letter_set_key([c.communication_id for c in comms]))
+    token = sign_link(doc_id, expiry_of(svc.clock.now(), timedelta(hours=1)), svc.service.keyring)
+    pending = await svc.http.get(f"/documents/{token}")
+    assert pending.status_code == 503 and pending.headers["retry-after"] == "30"
+    assert "still being prepared" in pending.json()["detail"]

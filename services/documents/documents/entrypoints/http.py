@@ -15,6 +15,7 @@ from documents.domain.links import LinkExpired, LinkRefused
 from documents.service_layer.handlers import (
     READ_CHUNK,
     DocumentGone,
+    DocumentInPreparation,
     DocumentNotFound,
     DocumentsService,
     IssuedLink,
@@ -28,6 +29,7 @@ PURGED_MESSAGE = (
     "This file was removed after the retention period. Open the batch page and request the "
     "letters again: they will be prepared anew."
 )
+PREPARING_MESSAGE = "The letters are still being prepared. Try this link again in a minute."
 REFUSED_MESSAGE = "This download link is not valid. Request a new one from the batch page."
 
 
@@ -46,10 +48,12 @@ class LinkAnswer(BaseModel):
     url: str
     expires_at: datetime
     document_id: UUID
+    ready: bool = True
+    """False while a large combined PDF is still being built; the link serves it once done."""
 
     @classmethod
     def of(cls, link: IssuedLink) -> LinkAnswer:
-        return cls(url=link.url, expires_at=link.expires_at, document_id=link.document_id)
+        return cls(url=link.url, expires_at=link.expires_at, document_id=link.document_id, ready=link.ready)
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
@@ -149,7 +153,11 @@ async def document_pdf(document_id: UUID, identity: CurrentIdentity, service: Se
     operation_id="download_document",
     tags=["downloads"],
     response_class=StreamingResponse,
-    responses={403: {"description": "altered link"}, 410: {"description": "expired link, or file purged"}},
+    responses={
+        403: {"description": "altered link"},
+        410: {"description": "expired link, or file purged"},
+        503: {"description": "combined PDF still being prepared (Retry-After)"},
+    },
 )
 async def download(token: str, service: ServiceDep) -> StreamingResponse:
     """The PDF behind a signed link; no login: the signature is the permission."""
@@ -159,5 +167,7 @@ async def download(token: str, service: ServiceDep) -> StreamingResponse:
         raise HTTPException(403, REFUSED_MESSAGE) from exc
     except LinkExpired as exc:
         raise HTTPException(410, EXPIRED_MESSAGE) from exc
+    except DocumentInPreparation as exc:
+        raise HTTPException(503, PREPARING_MESSAGE, headers={"Retry-After": "30"}) from exc
     except (DocumentNotFound, DocumentGone) as exc:
         raise _fail(exc) from exc

@@ -67,6 +67,10 @@ class DocumentGone(Exception):
     """The document's file was removed after the retention period (HTTP 410)."""
 
 
+class DocumentInPreparation(Exception):
+    """A link we signed names a combined PDF not built yet (HTTP 503, retry later)."""
+
+
 class RenderedPdf(Protocol):
     @property
     def pdf(self) -> bytes: ...
@@ -89,6 +93,8 @@ class IssuedLink:
     url: str
     expires_at: datetime
     document_id: UUID
+    ready: bool = True
+    """False while the combined PDF is still being built: the link works once it is done."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,11 @@ class DocumentsService:
     link_lifetime: timedelta = timedelta(hours=24)
     retention_days: int = 30
     link_prefix: str = "/api/documents/"
-    _locks: dict[UUID, asyncio.Lock] = field(default_factory=dict)
+    combined_wait_seconds: float = 20.0
+    """How long a request for the combined PDF waits for its build before answering anyway."""
+    download_wait_seconds: float = 25.0
+    """How long a download waits for a combined PDF still being built here."""
+    _builds: dict[UUID, asyncio.Task[None]] = field(default_factory=dict)
 
     # --- letters as they are generated -------------------------------------------------
 
@@ -249,18 +259,40 @@ class DocumentsService:
             )
         set_key = letter_set_key(ids)
         doc_id = combined_document_id(org_id, batch_id, set_key)
-        lock = self._locks.setdefault(doc_id, asyncio.Lock())
-        async with lock:
-            async with self.sessions() as session:
-                existing = await repo.get_document(session, doc_id)
-            reusable = (
-                existing is not None
-                and existing.purged_at is None
-                and await asyncio.to_thread(self.storage.exists, existing.storage_key)
-            )
-            if not reusable:
-                await self._build_combined(org_id, batch_id, set_key, doc_id, refs)
-        return self._issue_link(doc_id)
+        async with self.sessions() as session:
+            existing = await repo.get_document(session, doc_id)
+        reusable = (
+            doc_id not in self._builds
+            and existing is not None
+            and existing.purged_at is None
+            and await asyncio.to_thread(self.storage.exists, existing.storage_key)
+        )
+        if reusable:
+            return self._issue_link(doc_id)
+        build = self._builds.get(doc_id)
+        if build is None:
+            build = asyncio.create_task(self._build_combined(org_id, batch_id, set_key, doc_id, refs))
+            self._builds[doc_id] = build
+            build.add_done_callback(lambda task: self._build_finished(doc_id, task))
+        # a large build goes on after the answer: the link works once it is done
+        done, _ = await asyncio.wait({build}, timeout=self.combined_wait_seconds)
+        if build in done:
+            build.result()
+            return self._issue_link(doc_id)
+        return self._issue_link(doc_id, ready=False)
+
+    def _build_finished(self, doc_id: UUID, task: asyncio.Task[None]) -> None:
+        self._builds.pop(doc_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("building combined PDF %s failed", doc_id, exc_info=task.exception())
+
+    async def wait_for_build(self, document_id: UUID, timeout: float) -> bool:
+        """Wait for a combined PDF being built by this process; True when there is none (left)."""
+        build = self._builds.get(document_id)
+        if build is None:
+            return True
+        done, _ = await asyncio.wait({build}, timeout=timeout)
+        return bool(done)
 
     async def _build_combined(
         self, org_id: UUID, batch_id: UUID, set_key: str, doc_id: UUID, refs: list[repo.LetterRef]
@@ -314,10 +346,10 @@ class DocumentsService:
 
     # --- links and single documents -------------------------------------------------------
 
-    def _issue_link(self, doc_id: UUID) -> IssuedLink:
+    def _issue_link(self, doc_id: UUID, *, ready: bool = True) -> IssuedLink:
         expires_at = expiry_of(self.clock.now(), self.link_lifetime)
         token = sign_link(doc_id, expires_at, self.keyring)
-        return IssuedLink(f"{self.link_prefix}{token}", expires_at, doc_id)
+        return IssuedLink(f"{self.link_prefix}{token}", expires_at, doc_id, ready)
 
     async def _letter_document(self, org_id: UUID, communication_id: UUID) -> repo.DocumentRecord:
         """The letter's document with its file present, rendering it again when it was purged."""
@@ -364,10 +396,12 @@ class DocumentsService:
     async def open_link(self, token: str) -> OpenedDocument:
         """The document a signed link grants (the signature is the permission)."""
         grant = self.verify(token)
+        finished = await self.wait_for_build(grant.document_id, self.download_wait_seconds)
         async with self.sessions() as session:
             record = await repo.get_document(session, grant.document_id)
-        if record is None:
-            raise DocumentNotFound("this document does not exist")
+        if not finished or record is None:
+            # we signed this id, so its build was started (here or in another copy of the service)
+            raise DocumentInPreparation("the letters are still being prepared")
         return self._open(record)
 
     def _open(self, record: repo.DocumentRecord) -> OpenedDocument:
