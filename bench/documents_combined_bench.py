@@ -149,6 +149,7 @@ def pdf_pages(path: Path) -> int:
 
 
 async def fetch_combined(client: httpx.AsyncClient, headers: dict, batch_id, ids, out: Path) -> tuple[float, int]:
+    """Seconds from the request until the combined PDF starts downloading, and its page count."""
     started = time.perf_counter()
     answer = await client.post(
         f"/internal/batches/{batch_id}/combined",
@@ -156,13 +157,17 @@ async def fetch_combined(client: httpx.AsyncClient, headers: dict, batch_id, ids
         headers=headers,
     )
     answer.raise_for_status()
-    elapsed = time.perf_counter() - started
     token = answer.json()["url"].removeprefix("/api/documents/")
-    async with client.stream("GET", f"/documents/{token}") as response:
-        response.raise_for_status()
-        with out.open("wb") as f:
-            async for chunk in response.aiter_bytes():
-                f.write(chunk)
+    while True:  # a build longer than the request's wait goes on; its link answers 503 until done
+        async with client.stream("GET", f"/documents/{token}") as response:
+            if response.status_code == 503:
+                continue
+            response.raise_for_status()
+            elapsed = time.perf_counter() - started
+            with out.open("wb") as f:
+                async for chunk in response.aiter_bytes():
+                    f.write(chunk)
+            break
     return elapsed, pdf_pages(out)
 
 
