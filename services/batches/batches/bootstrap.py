@@ -12,6 +12,7 @@ from batches.config import Settings
 from batches.entrypoints.consumers import register_consumers
 from batches.entrypoints.http import install_error_handlers, router
 from batches.service_layer.handlers import Dependencies
+from contracts.events import BatchClosed, DeliveryRequested, GenerationRequested
 from servicekit.clock import Clock, SystemClock
 from servicekit.runtime import ServiceRuntime
 from servicekit.service_client import service_http_client
@@ -21,7 +22,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
-    return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    runtime = ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    runtime.declare_publishes(GenerationRequested, DeliveryRequested, BatchClosed)
+    return runtime
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from contracts.events import DeliveryReported
 from delivery.adapters.documents_client import DocumentsClient
 from delivery.adapters.orm import metadata
 from delivery.adapters.smtp_pool import SmtpPool
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
-    return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    runtime = ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    runtime.declare_publishes(DeliveryReported)
+    return runtime
 
 
 def build_service(settings: Settings, runtime: ServiceRuntime) -> DeliveryService:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from contracts.events import LetterRendered
 from documents.adapters.orm import metadata
 from documents.adapters.pdf_concat import ConcatenationResult, concatenate
 from documents.adapters.pdf_letter import render_letter
@@ -27,7 +28,9 @@ log = logging.getLogger(__name__)
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or Settings()
-    return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    runtime = ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS)
+    runtime.declare_publishes(LetterRendered)
+    return runtime
 
 
 def build_service(

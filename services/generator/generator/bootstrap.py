@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from contracts.events import CommunicationsGenerated
 from generator.adapters.assemblies_client import AssembliesClient
 from generator.adapters.orm import metadata
 from generator.config import Settings
@@ -22,7 +23,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def build_runtime(settings: Settings | None = None, *, uses_kafka: bool = True) -> ServiceRuntime:
     settings = settings or Settings()
-    return ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS, uses_kafka=uses_kafka)
+    runtime = ServiceRuntime(settings, metadata, migrations_dir=MIGRATIONS, uses_kafka=uses_kafka)
+    if runtime.broker is not None:
+        runtime.declare_publishes(CommunicationsGenerated)
+    return runtime
 
 
 def create_app(
