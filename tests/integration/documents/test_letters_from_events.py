@@ -92,3 +92,22 @@ async def test_another_organization_cannot_fetch_a_letter(svc: Documents, org_id
     ).status_code == 404
     assert (await svc.http.get(f"/internal/documents/{doc_id}", headers=intruder)).status_code == 404
     assert (await svc.http.get(f"/internal/documents/{doc_id}")).status_code == 401
+
+
+async def test_a_letter_that_cannot_be_laid_out_does_not_hold_back_its_chunk(svc: Documents, org_id: UUID):
+    broken, fine = factories.communication(name="Broken"), factories.communication(name="Fine")
+    real = svc.service.render
+
+    def failing_for_one(letter):
+        if letter.communication_id == broken.communication_id:
+            raise RuntimeError("layout failed")
+        return real(letter)
+
+    svc.service.render = failing_for_one
+    try:
+        await svc.publish(generated(org_id, [broken, fine]))
+        await svc.wait_rendered([fine.communication_id])
+    finally:
+        svc.service.render = real
+    assert broken.communication_id not in svc.rendered
+    assert svc.app.state.runtime.dead_letters.dead_lettered == 0

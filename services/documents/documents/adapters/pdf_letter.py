@@ -194,6 +194,7 @@ class _LetterDoc(BaseDocTemplate):
 
 def _cell(text: str, width: float) -> str | Paragraph:
     """Plain text when it fits the column (cheap to draw), a wrapping paragraph otherwise."""
+    text = text if len(text) <= 200 else text[:199] + "…"
     if stringWidth(text, _CELL.fontName, _CELL.fontSize) <= width - 8:
         return text
     return Paragraph(escape(text), _CELL)

@@ -189,7 +189,12 @@ class DocumentsService:
         for comm, event, day in items:
             doc_id = letter_document_id(comm.communication_id)
             key = storage_key(DocumentKind.LETTER, event.org_id, doc_id)
-            result = self.render(build_letter(comm, event.organization, day))
+            try:
+                result = self.render(build_letter(comm, event.organization, day))
+            except Exception:
+                # one letter that cannot be laid out must not hold back (or dead-letter) its chunk
+                log.exception("letter of communication %s could not be rendered; skipped", comm.communication_id)
+                continue
             size = self.storage.put_stream(key, [result.pdf])
             out.append((comm, doc_id, key, result, size))
         return out
