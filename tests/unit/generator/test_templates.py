@@ -13,6 +13,7 @@ from contracts.snapshots import MemberSnapshot
 from generator.domain.generation import BatchContext, generate_chunk
 from generator.domain.template_settings import TemplateSettings
 from generator.domain.templates import (
+    OBJECT_FIELDS,
     CompiledTemplate,
     InvalidTemplate,
     TemplateContent,
@@ -244,3 +245,27 @@ def test_merge_data_in_a_letter_never_turns_into_markup() -> None:
     content = TemplateContent(letter_body="**Notice** for {{ contact.name }}")
     [c] = render_one(content, TemplateSettings(methods=("letter",)), name="Star*Bright **Inc**")
     assert c.letter_body == "**Notice** for Star\\*Bright \\*\\*Inc\\*\\*"
+
+
+KNOWN = sorted(f"{obj}.{name}" for obj, names in OBJECT_FIELDS.items() if obj != "assembly" for name in names)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fields=st.lists(st.sampled_from(KNOWN), min_size=1, max_size=6),
+    unknown=st.from_regex(r"[a-z]{3,10}", fullmatch=True),
+    obj=st.sampled_from(sorted(OBJECT_FIELDS)),
+    line=st.integers(0, 5),
+)
+def test_known_fields_always_save_and_one_unknown_field_is_always_named(
+    fields: list[str], unknown: str, obj: str, line: int
+) -> None:
+    source = "\n".join(f"Line {{{{ {f} }}}}" for f in fields)
+    assert problems(source, grouped=True) == []
+    if unknown in OBJECT_FIELDS[obj]:
+        return
+    lines = source.split("\n")
+    lines.insert(min(line, len(lines)), f"oops {{{{ {obj}.{unknown} }}}}")
+    found = problems("\n".join(lines), grouped=False)
+    assert [p.field for p in found] == [f"{obj}.{unknown}"]
+    assert found[0].line == min(line, len(lines) - 1) + 1
