@@ -170,6 +170,7 @@ assemblies = Table(
         "ix_assemblies_org_failed",
         "org_id",
         "next_test_due",
+        "id",
         postgresql_where=text("last_test_result = 'fail'"),
         sqlite_where=text("last_test_result = 'fail'"),
     ),
