@@ -42,6 +42,15 @@ class GenerationRequested(Event):
     due_date: date | None = None
     organization: OrganizationSnapshot
     members: list[MemberSnapshot]
+    job_id: UUID | None = None
+    """Set for the jobs of the unsent queue (an auto run, a one-time communication): communication
+    ids are then derived from it, and ``batch_id`` names the organization's queue."""
+    only_contact_id: UUID | None = None
+    """One-time communications: only this contact receives it, whatever the template's contact types."""
+    only_method: Method | None = None
+    """One-time communications: only this method, whatever the template's methods."""
+    additional_contents: str = ""
+    """The ``additional_contents`` merge field (free text of a one-time communication)."""
 
 
 class GeneratedCommunication(_Part):
@@ -97,6 +106,8 @@ class CommunicationsGenerated(Event):
     skipped: list[SkippedMember] = []
     error: str = ""
     """Set when the whole chunk could not be rendered (e.g. template missing)."""
+    job_id: UUID | None = None
+    """The request's ``job_id``, echoed (auto runs and one-time communications)."""
 
 
 class DeliveryRequested(Event):

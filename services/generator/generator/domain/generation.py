@@ -7,14 +7,14 @@ communications (ids, texts, order) whoever renders it and however often.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
 from contracts.events import GeneratedCommunication, SkippedMember
 from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 from generator.domain.contact_rules import plan_communications
-from generator.domain.template_settings import TemplateSettings
+from generator.domain.template_settings import CONTACT_TYPES, TemplateSettings
 from generator.domain.templates import (
     CompiledTemplate,
     MergeData,
@@ -43,6 +43,35 @@ class BatchContext:
 class GeneratedChunk:
     communications: list[GeneratedCommunication]
     skipped: list[SkippedMember]
+
+
+def restrict_to_one_contact(
+    members: Iterable[MemberSnapshot],
+    settings: TemplateSettings,
+    *,
+    contact_id: UUID | None,
+    method: str | None,
+) -> tuple[list[MemberSnapshot], TemplateSettings]:
+    """Narrow a chunk and the template's contact rules for a one-time communication (Create Log).
+
+    With ``contact_id``: every member keeps only that contact, whatever its type or primary flag
+    (the admin chose the person), and the location's members make one communication
+    (grouped by location). With ``method``: only that method, without the first-available rule.
+    A do-not-contact contact, or one that cannot receive the chosen method, is still skipped
+    with its reason. Without either, members and settings are returned unchanged.
+    """
+    members = list(members)
+    if contact_id is None and method is None:
+        return members, settings
+    changes: dict[str, object] = {}
+    if contact_id is not None:
+        members = [m.model_copy(update={"contacts": [c for c in m.contacts if c.id == contact_id]}) for m in members]
+        changes.update(contact_types=CONTACT_TYPES, use_primary_contact=False, group_by_location=True)
+    if method is not None:
+        changes.update(methods=(method,), first_available_method_only=False)
+        if method != "email":
+            changes.update(include_pdf_in_email=False)
+    return members, replace(settings, **changes)  # type: ignore[arg-type]
 
 
 def generate_chunk(

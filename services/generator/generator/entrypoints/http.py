@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.events import GeneratedCommunication, SkippedMember
 from contracts.snapshots import ContactType
 from generator.domain.communication_type import DEFAULT_SUPPRESSION_DAYS, CommunicationType
-from generator.domain.template import Template
+from generator.domain.template import Template, TemplateVersion
 from generator.service_layer.catalog import Catalog
 from generator.service_layer.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
 from servicekit.identity import AdminIdentity, CurrentIdentity
@@ -132,6 +132,34 @@ class TemplateOut(BaseModel):
         )
 
 
+class TemplateVersionOut(BaseModel):
+    """One saved version, exactly as batches that recorded it render it."""
+
+    template_id: UUID
+    version: int
+    name: str
+    settings: dict[str, Any]
+    email_subject: str
+    email_body_text: str
+    email_body_html: str
+    letter_body: str
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, v: TemplateVersion) -> TemplateVersionOut:
+        return cls(
+            template_id=v.template_id,
+            version=v.version,
+            name=v.name,
+            settings=v.settings.to_dict(),
+            email_subject=v.content.email_subject,
+            email_body_text=v.content.email_body_text,
+            email_body_html=v.content.email_body_html,
+            letter_body=v.content.letter_body,
+            created_at=v.created_at,
+        )
+
+
 class TemplateCheck(BaseModel):
     """What batches needs to accept a template for a batch."""
 
@@ -224,6 +252,20 @@ async def update_template(
     return TemplateOut.of(await catalog.update_template(identity.org_id, template_id, changes))
 
 
+@router.get("/templates/{template_id}/versions", operation_id="list_template_versions", tags=["templates"])
+async def list_template_versions(
+    template_id: UUID, identity: CurrentIdentity, catalog: CatalogDep
+) -> list[TemplateVersionOut]:
+    return [TemplateVersionOut.of(v) for v in await catalog.template_versions(identity.org_id, template_id)]
+
+
+@router.get("/templates/{template_id}/versions/{version}", operation_id="get_template_version", tags=["templates"])
+async def get_template_version(
+    template_id: UUID, version: int, identity: CurrentIdentity, catalog: CatalogDep
+) -> TemplateVersionOut:
+    return TemplateVersionOut.of(await catalog.template_version(identity.org_id, template_id, version))
+
+
 @router.post("/templates/{template_id}/publish", operation_id="publish_template", tags=["templates"])
 async def publish_template(template_id: UUID, identity: AdminIdentity, catalog: CatalogDep) -> TemplateOut:
     return TemplateOut.of(await catalog.publish_template(identity.org_id, template_id))
@@ -256,6 +298,49 @@ async def check_template(template_id: UUID, identity: CurrentIdentity, catalog: 
         communication_type_id=t.communication_type_id,
         settings=t.settings.to_dict(),
     )
+
+
+class PublishedTemplateRef(BaseModel):
+    id: UUID
+    name: str
+    version: int
+
+
+class CommunicationTypeRule(BaseModel):
+    """A communication type with its published template: what an auto run needs."""
+
+    id: UUID
+    name: str
+    trigger: str
+    offset_days: int | None
+    suppression_days: int
+    template: PublishedTemplateRef | None
+
+
+@router.get("/internal/communication-types", operation_id="communication_type_rules", tags=["internal"])
+async def communication_type_rules(
+    identity: CurrentIdentity,
+    catalog: CatalogDep,
+    trigger: Annotated[Literal["batch", "auto"] | None, Query()] = None,
+) -> list[CommunicationTypeRule]:
+    """The organization's communication types (``trigger=auto``: the auto rules), each with its published template."""
+    published = {t.communication_type_id: t for t in await catalog.list_templates(identity.org_id) if t.published}
+    rules = []
+    for ct in await catalog.list_types(identity.org_id):
+        if trigger is not None and ct.trigger != trigger:
+            continue
+        t = published.get(ct.id)
+        rules.append(
+            CommunicationTypeRule(
+                id=ct.id,
+                name=ct.name,
+                trigger=ct.trigger,
+                offset_days=ct.offset_days,
+                suppression_days=ct.suppression_days,
+                template=PublishedTemplateRef(id=t.id, name=t.name, version=t.version) if t else None,
+            )
+        )
+    return rules
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -12,8 +12,9 @@ from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events import CommunicationsGenerated, GeneratedCommunication, GenerationRequested
-from generator.adapters.repository import Repository, TemplateVersion
-from generator.domain.generation import BatchContext, generate_chunk
+from generator.adapters.repository import Repository
+from generator.domain.generation import BatchContext, generate_chunk, restrict_to_one_contact
+from generator.domain.template import TemplateVersion
 from generator.domain.templates import CompiledTemplate, today_in
 from servicekit import outbox
 from servicekit.messaging_tables import MessagingTables
@@ -85,6 +86,7 @@ async def generate_requested_chunk(
         "template_id": event.template_id,
         "template_version": event.template_version,
         "organization": event.organization,
+        "job_id": event.job_id,
     }
     started = time.perf_counter()
     try:
@@ -95,16 +97,21 @@ async def generate_requested_chunk(
         error = f"template {event.template_id} version {event.template_version} not found"
         return await _stage_error(session, tables, event, base, error)
     stored, compiled = found
+    members, settings = restrict_to_one_contact(
+        event.members, stored.settings, contact_id=event.only_contact_id, method=event.only_method
+    )
     chunk = generate_chunk(
-        event.members,
-        stored.settings,
+        members,
+        settings,
         compiled,
         event.organization,
         BatchContext(
-            batch_id=event.batch_id,
+            # a job of the unsent queue keys its communication ids on the job, not on the queue
+            batch_id=event.job_id or event.batch_id,
             name=event.batch_name,
             due_date=event.due_date,
             today=today_in(event.organization.timezone, event.occurred_at),
+            additional_contents=event.additional_contents,
             communication_type_id=stored.communication_type_id,
         ),
     )
