@@ -122,6 +122,14 @@ async def test_each_save_of_texts_or_settings_makes_a_new_version_and_keeps_the_
     # a refused edit changes nothing
     r = await api.put(f"/templates/{t['id']}", json={"letter_body": "{{ assembly.serial_number }}"}, headers=token(org))
     assert r.status_code == 422 and r.json()["detail"][0]["merge_field"] == "assembly"
+    versions = (await api.get(f"/templates/{t['id']}/versions", headers=token(org, "viewer"))).json()
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert versions[0]["letter_body"] == LETTER and versions[1]["letter_body"] == LETTER + "\n\nThank you."
+    assert versions[1]["settings"]["group_by_location"] is False and versions[2]["settings"]["group_by_location"]
+    first = (await api.get(f"/templates/{t['id']}/versions/1", headers=token(org))).json()
+    assert first["letter_body"] == LETTER and first["name"] == "Spring letter"
+    assert (await api.get(f"/templates/{t['id']}/versions/4", headers=token(org))).status_code == 404
+    assert (await api.get(f"/templates/{t['id']}/versions", headers=token(uuid4()))).status_code == 404
     check = (await api.get(f"/internal/templates/{t['id']}", headers=token(org, "service"))).json()
     assert check["version"] == 3 and check["name"] == "Spring letter 2026" and check["published"] is False
     assert check["settings"]["group_by_location"] is True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -11,22 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from generator.adapters.orm import communication_types, template_versions, templates
 from generator.domain.communication_type import CommunicationType
-from generator.domain.template import Template
+from generator.domain.template import Template, TemplateVersion
 from generator.domain.template_settings import TemplateSettings
 from generator.domain.templates import TemplateContent
 
 
-@dataclass(frozen=True)
-class TemplateVersion:
-    """One stored version of a template, exactly as it was saved."""
-
-    template_id: UUID
-    version: int
-    org_id: UUID
-    communication_type_id: UUID
-    name: str
-    settings: TemplateSettings
-    content: TemplateContent
+def _version_from_row(row: Any) -> TemplateVersion:
+    return TemplateVersion(
+        template_id=row.template_id,
+        version=row.version,
+        org_id=row.org_id,
+        communication_type_id=row.communication_type_id,
+        name=row.name,
+        settings=TemplateSettings.from_dict(row.settings),
+        content=_content_from_row(row),
+        created_at=row.created_at,
+    )
 
 
 def _type_from_row(row: Any) -> CommunicationType:
@@ -208,17 +207,15 @@ class Repository:
                 )
             )
         ).first()
-        if row is None:
-            return None
-        return TemplateVersion(
-            template_id=row.template_id,
-            version=row.version,
-            org_id=row.org_id,
-            communication_type_id=row.communication_type_id,
-            name=row.name,
-            settings=TemplateSettings.from_dict(row.settings),
-            content=_content_from_row(row),
+        return _version_from_row(row) if row is not None else None
+
+    async def list_versions(self, org_id: UUID, template_id: UUID) -> list[TemplateVersion]:
+        rows = await self.session.execute(
+            select(template_versions)
+            .where(template_versions.c.template_id == template_id, template_versions.c.org_id == org_id)
+            .order_by(template_versions.c.version)
         )
+        return [_version_from_row(r) for r in rows]
 
 
 def _type_values(ct: CommunicationType) -> dict[str, Any]:

@@ -10,6 +10,20 @@ from generator.domain.template_settings import TemplateSettings
 from generator.domain.templates import TemplateContent, validate_template
 
 
+@dataclass(frozen=True)
+class TemplateVersion:
+    """One saved version of a template, exactly as it was saved; batches render the one they recorded."""
+
+    template_id: UUID
+    version: int
+    org_id: UUID
+    communication_type_id: UUID
+    name: str
+    settings: TemplateSettings
+    content: TemplateContent
+    created_at: datetime | None = None
+
+
 class InvalidTemplateName(ValueError):
     field = "name"
 

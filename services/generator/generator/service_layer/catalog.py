@@ -15,7 +15,7 @@ from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 from generator.adapters.repository import Repository
 from generator.domain.communication_type import CommunicationType, InvalidCommunicationType
 from generator.domain.generation import BatchContext, generate_chunk
-from generator.domain.template import InvalidTemplateName, Template
+from generator.domain.template import InvalidTemplateName, Template, TemplateVersion
 from generator.domain.template_settings import InvalidSettings, TemplateSettings
 from generator.domain.templates import CompiledTemplate, InvalidTemplate, TemplateContent, today_in
 from generator.service_layer.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -194,7 +194,15 @@ class Catalog:
             raise Conflict("another template of this type was published at the same moment; try again") from exc
         return published
 
-    async def template_version(self, org_id: UUID, template_id: UUID, version: int) -> Any:
+    async def template_versions(self, org_id: UUID, template_id: UUID) -> list[TemplateVersion]:
+        """Every saved version of a template, oldest first."""
+        async with self.sessions() as session:
+            versions = await Repository(session).list_versions(org_id, template_id)
+        if not versions:
+            raise NotFound("template not found")
+        return versions
+
+    async def template_version(self, org_id: UUID, template_id: UUID, version: int) -> TemplateVersion:
         async with self.sessions() as session:
             v = await Repository(session).get_version(org_id, template_id, version)
         if v is None:
