@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assemblies.adapters import orm
 from assemblies.config import Settings
 from assemblies.domain.working_list import FilterError, parse_filter, parse_list_request
 from assemblies.service_layer import csv_import, queries
@@ -173,6 +175,29 @@ async def member_snapshots(body: SnapshotsRequest, identity: CurrentIdentity, ct
         return await queries.member_snapshots(
             session, identity.org_id, body.assembly_ids, ctx.clock.today(), ctx.settings.snapshot_max_ids
         )
+
+
+class OrganizationRef(BaseModel):
+    id: UUID
+    name: str
+    timezone: str
+
+
+@internal.get("/organizations", operation_id="list_organizations", response_model=list[OrganizationRef])
+async def list_organizations(identity: CurrentIdentity, ctx: Context) -> list[dict[str, Any]]:
+    """Every organization's id, name and timezone, for schedulers (batches' daily auto run).
+
+    Crosses organizations by nature, so only an internal ``service`` caller may ask.
+    """
+    if identity.role != "service":
+        raise HTTPException(status_code=403, detail="only services may list organizations")
+    async with ctx.sessions() as session:
+        rows = await session.execute(
+            select(orm.organizations.c.id, orm.organizations.c.name, orm.organizations.c.timezone).order_by(
+                orm.organizations.c.id
+            )
+        )
+        return [{"id": r.id, "name": r.name, "timezone": r.timezone or "UTC"} for r in rows]
 
 
 @internal.get("/contacts/{contact_id}", operation_id="contact_snapshot", response_model=ContactWithContext)
