@@ -12,11 +12,15 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 
+from contracts import topics
 from contracts.events import CommunicationsGenerated, GenerationRequested
 from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 from generator.domain.contact_rules import communication_id
 from generator.service_layer.catalog import Catalog
+from servicekit.naming import topic_name
+from tests.conftest import KAFKA_BOOTSTRAP
 from tests.unit.generator.builders import a_contact, a_location, an_org, members_at
 
 pytestmark = pytest.mark.integration
@@ -198,3 +202,30 @@ async def test_a_generator_killed_mid_batch_and_restarted_leaves_the_batch_gener
     results = await bus.collect(batch_id, 80, timeout=120)
     ids = communication_ids(results)
     assert set(ids) == expected and len(ids) == len(expected) == 3200
+
+
+async def test_a_malformed_request_goes_to_dead_letters_and_the_next_chunk_is_still_generated(
+    api: httpx.AsyncClient,
+    bus,  # type: ignore[no-untyped-def]
+    sessions,  # type: ignore[no-untyped-def]
+) -> None:
+    org = an_org()
+    template_id, version = await a_published_template(sessions, org.id)
+    dlq = AIOKafkaConsumer(
+        topics.dlq(topic_name(GenerationRequested.TOPIC)),
+        bootstrap_servers=KAFKA_BOOTSTRAP,
+        group_id=topic_name("test-dlq-reader"),
+        auto_offset_reset="earliest",
+    )
+    await dlq.start()
+    try:
+        bad = b'{"event_type": "generation_requested", "org_id": "' + str(org.id).encode() + b'", "members": 3}'
+        await bus.producer.send_and_wait(topic_name(GenerationRequested.TOPIC), value=bad, key=b"bad:0")
+        batch_id, events, expected = a_batch(org, template_id, version, chunks=1, per_chunk=3)
+        await bus.request(events)
+        assert sorted(communication_ids(await bus.collect(batch_id, 1))) == sorted(expected)
+        dead = await dlq.getone()
+        assert dead.value == bad
+        assert any(k == "dlq_error" and b"ValidationError" in v for k, v in dead.headers)
+    finally:
+        await dlq.stop()
