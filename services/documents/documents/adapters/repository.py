@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -57,35 +57,24 @@ async def existing_letters(session: AsyncSession, communication_ids: Sequence[UU
     return found
 
 
-async def add_letter(
-    session: AsyncSession,
-    *,
-    communication_id: UUID,
-    org_id: UUID,
-    batch_id: UUID | None,
-    document_id: UUID,
-    method: str,
-    recipient_name: str,
-    postal_code: str,
-    letter_date: date,
-    content: dict[str, Any],
-    now: datetime,
-) -> bool:
-    """Insert a letter; False when that communication already has one (a redelivery)."""
-    stmt = insert_ignoring_conflicts(letters, session.bind.dialect.name, ["communication_id"]).values(
-        communication_id=communication_id,
-        org_id=org_id,
-        batch_id=batch_id,
-        document_id=document_id,
-        method=method,
-        recipient_name=recipient_name[:300],
-        postal_code=postal_code[:20],
-        letter_date=letter_date,
-        content=content,
-        created_at=now,
-    )
-    result = await session.execute(stmt)
-    return result.rowcount == 1
+async def add_letters(session: AsyncSession, rows: list[dict[str, Any]]) -> set[UUID]:
+    """Insert letters (``letters`` columns); answer the communications that were new (not redeliveries)."""
+    inserted: set[UUID] = set()
+    for start in range(0, len(rows), 500):
+        stmt = (
+            insert_ignoring_conflicts(letters, session.bind.dialect.name, ["communication_id"])
+            .values(rows[start : start + 500])
+            .returning(letters.c.communication_id)
+        )
+        inserted.update(r[0] for r in await session.execute(stmt))
+    return inserted
+
+
+async def add_documents(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert documents (``documents`` columns), ignoring those already there."""
+    for start in range(0, len(rows), 500):
+        stmt = insert_ignoring_conflicts(documents, session.bind.dialect.name, ["id"]).values(rows[start : start + 500])
+        await session.execute(stmt)
 
 
 async def save_document(session: AsyncSession, values: dict[str, Any]) -> None:

@@ -136,53 +136,65 @@ class DocumentsService:
         # files first (same path whatever the attempt), then the records and events in one transaction
         rendered = await asyncio.to_thread(self._render_and_store, [(c, event, day) for c in wanted])
         now = self.clock.now()
-        added = 0
         async with self.sessions.begin() as session:
             if not await inbox.first_delivery(session, self.tables, CONSUMER, event.event_id):
                 return 0
-            staged = []
-            for comm, doc_id, key, result, size in rendered:
-                inserted = await repo.add_letter(
-                    session,
-                    communication_id=comm.communication_id,
-                    org_id=event.org_id,
-                    batch_id=event.batch_id,
-                    document_id=doc_id,
-                    method=comm.method,
-                    recipient_name=comm.recipient.name,
-                    postal_code=comm.recipient.address.postal_code,
-                    letter_date=day,
-                    content=letter_content(comm, event.organization),
-                    now=now,
-                )
-                if not inserted:
-                    continue
-                await repo.save_document(
-                    session,
-                    self._letter_document_values(event.org_id, event.batch_id, comm.communication_id, doc_id, key)
-                    | {
+            inserted = await repo.add_letters(
+                session,
+                [
+                    {
+                        "communication_id": comm.communication_id,
+                        "org_id": event.org_id,
+                        "batch_id": event.batch_id,
+                        "document_id": doc_id,
+                        "method": comm.method,
+                        "recipient_name": comm.recipient.name[:300],
+                        "postal_code": comm.recipient.address.postal_code[:20],
+                        "letter_date": day,
+                        "content": letter_content(comm, event.organization),
+                        "created_at": now,
+                    }
+                    for comm, doc_id, _key, _result, _size in rendered
+                ],
+            )
+            new = [item for item in rendered if item[0].communication_id in inserted]
+            await repo.add_documents(
+                session,
+                [
+                    {
+                        "id": doc_id,
+                        "org_id": event.org_id,
+                        "kind": DocumentKind.LETTER.value,
+                        "batch_id": event.batch_id,
+                        "communication_id": comm.communication_id,
+                        "set_key": None,
+                        "letter_count": 1,
+                        "storage_key": key,
                         "filename": download_filename(DocumentKind.LETTER, comm.recipient.name, now),
                         "pages": result.pages,
                         "size_bytes": size,
                         "created_at": now,
-                    },
+                        "purged_at": None,
+                    }
+                    for comm, doc_id, key, result, size in new
+                ],
+            )
+            staged = [
+                (
+                    LetterRendered(
+                        org_id=event.org_id,
+                        correlation_id=event.correlation_id,
+                        communication_id=comm.communication_id,
+                        batch_id=event.batch_id,
+                        document_id=doc_id,
+                        pages=result.pages,
+                    ),
+                    str(comm.communication_id),
                 )
-                staged.append(
-                    (
-                        LetterRendered(
-                            org_id=event.org_id,
-                            correlation_id=event.correlation_id,
-                            communication_id=comm.communication_id,
-                            batch_id=event.batch_id,
-                            document_id=doc_id,
-                            pages=result.pages,
-                        ),
-                        str(comm.communication_id),
-                    )
-                )
-                added += 1
+                for comm, doc_id, _key, result, _size in new
+            ]
             await outbox.stage(session, self.tables, staged)
-        return added
+        return len(new)
 
     def _render_and_store(self, items: list[tuple[Any, CommunicationsGenerated, date]]) -> list[tuple]:
         out = []
@@ -198,22 +210,6 @@ class DocumentsService:
             size = self.storage.put_stream(key, [result.pdf])
             out.append((comm, doc_id, key, result, size))
         return out
-
-    @staticmethod
-    def _letter_document_values(
-        org_id: UUID, batch_id: UUID | None, communication_id: UUID, doc_id: UUID, key: str
-    ) -> dict[str, Any]:
-        return {
-            "id": doc_id,
-            "org_id": org_id,
-            "kind": DocumentKind.LETTER.value,
-            "batch_id": batch_id,
-            "communication_id": communication_id,
-            "set_key": None,
-            "letter_count": 1,
-            "storage_key": key,
-            "purged_at": None,
-        }
 
     # --- re-rendering purged letters ---------------------------------------------------
 
