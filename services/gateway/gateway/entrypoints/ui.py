@@ -19,6 +19,8 @@ PAGES = (
     "/",
     "/login",
     "/assemblies",
+    "/assemblies/{assembly_id}",
+    "/locations/{location_id}",
     "/batches",
     "/batches/{batch_id}",
     "/templates",

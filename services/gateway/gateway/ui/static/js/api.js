@@ -26,6 +26,16 @@ const FIELD_NAMES = {
   mailed_on: "Mailed on",
   email: "Email",
   password: "Password",
+  contact_id: "Contact",
+  method: "Method",
+  additional_contents: "Additional text",
+  communication_ids: "Communications",
+  communication_type_id: "Communication type",
+  offset_days: "Offset from the due date (days)",
+  suppression_days: "Suppression window (days)",
+  trigger: "Trigger",
+  source: "Source",
+  on: "Run as of",
 };
 
 function fieldName(loc) {

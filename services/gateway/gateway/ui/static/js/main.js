@@ -7,6 +7,7 @@ import { renderAssemblies } from "./pages/assemblies.js";
 import { renderBatches } from "./pages/batches.js";
 import { renderBatch } from "./pages/batch.js";
 import { renderTemplates, renderTemplate } from "./pages/templates.js";
+import { renderAssembly, renderLocation } from "./pages/assembly.js";
 
 const app = document.getElementById("app");
 let me = null;
@@ -14,6 +15,8 @@ let cleanup = null;
 
 const ROUTES = [
   [/^\/assemblies$/, renderAssemblies, "assemblies"],
+  [/^\/assemblies\/([^/]+)$/, renderAssembly, "assemblies"],
+  [/^\/locations\/([^/]+)$/, renderLocation, "assemblies"],
   [/^\/batches$/, renderBatches, "batches"],
   [/^\/batches\/([^/]+)$/, renderBatch, "batches"],
   [/^\/templates$/, renderTemplates, "templates"],

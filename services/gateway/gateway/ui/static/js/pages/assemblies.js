@@ -178,8 +178,16 @@ export async function renderAssemblies(main, ctx) {
   const rows = answer.items.map((a) =>
     h(
       "tr",
-      {},
-      h("td", {}, a.serial_number),
+      {
+        class: "clickable",
+        dataset: { assemblyId: a.id },
+        // the whole row opens the assembly page; the serial number is the keyboard's link to it
+        onclick: (event) => {
+          if (event.target.closest("a, button, input, select") || String(window.getSelection() || "")) return;
+          ctx.navigate(`/assemblies/${a.id}`);
+        },
+      },
+      h("td", {}, h("a", { href: `/assemblies/${a.id}` }, a.serial_number)),
       h("td", {}, a.assembly_type),
       h("td", {}, a.size),
       h("td", {}, label(a.hazard)),
