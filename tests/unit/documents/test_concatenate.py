@@ -1,4 +1,5 @@
 import io
+import tracemalloc
 from datetime import date
 from pathlib import Path
 
@@ -57,3 +58,23 @@ def test_a_pdf_the_fast_reader_does_not_handle_is_copied_the_general_way(tmp_pat
     assert page_count(out) == result.pages == 3
     flat = squashed(text(out))
     assert flat.index("Dear A,") < flat.index("See the program rules online") < flat.index("Dear B,")
+
+
+def test_memory_stays_flat_when_the_number_of_letters_grows(tmp_path: Path):
+    org = factories.organization()
+    samples = [render_letter(build_letter(factories.communication(name=n), org, date(2026, 1, 5))).pdf for n in "ABC"]
+
+    def peak_for(count: int) -> int:
+        tracemalloc.start()
+        try:
+            with (tmp_path / f"{count}.pdf").open("wb") as out:
+                for chunk in concatenate(samples[i % 3] for i in range(count)):
+                    out.write(chunk)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak_for(200), peak_for(1600)
+    assert page_count(tmp_path / "1600.pdf") == 1600
+    # eight times the letters: the peak grows by the offsets table only (a few bytes per object)
+    assert large < small + 400_000, (small, large)
