@@ -19,6 +19,7 @@ so that data never turns into bold or italic.
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -310,14 +311,19 @@ def today_in(timezone_name: str, moment: datetime) -> date:
 # --- the environment ------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def _formatted(value: date, fmt: str | None) -> str:
+    if fmt:
+        return value.strftime(fmt)
+    return f"{value:%B} {value.day}, {value.year}"
+
+
 def format_date(value: Any, fmt: str | None = None) -> Any:
     """``|date``: "March 1, 2026" by default, or a ``strftime`` format. Missing stays missing."""
     if isinstance(value, Undefined):
         return value
     if isinstance(value, datetime | date):
-        if fmt:
-            return value.strftime(fmt)
-        return f"{value:%B} {value.day}, {value.year}"
+        return _formatted(value, fmt)
     if isinstance(value, str):
         try:
             return format_date(date.fromisoformat(value), fmt)
@@ -579,8 +585,10 @@ def _render(template: Any, ctx: dict[str, Any], sink: set[str], part: str) -> st
         return missing_marker(part)
     before = set(sink)
     try:
-        # Template.render minus its per-call dict copy: ctx already holds the globals (shared)
-        out = template.environment.concat(template.root_render_func(template.new_context(ctx, shared=True)))
+        # Template.render without its per-call copies: ctx already holds the globals, and
+        # includes/imports (which need the globals' keys) are refused when a template is saved
+        context = template.environment.context_class(template.environment, ctx, template.name, template.blocks)
+        out = template.environment.concat(template.root_render_func(context))
     except Exception as exc:  # a missing value in arithmetic, a sandbox refusal: this one needs attention
         new = sink - before
         if not new:
