@@ -11,6 +11,8 @@ from batches.adapters.orm import metadata
 from batches.config import Settings
 from batches.entrypoints.consumers import register_consumers
 from batches.entrypoints.http import install_error_handlers, router
+from batches.entrypoints.queue_http import router as queue_router
+from batches.entrypoints.scheduler import AutoScheduler
 from batches.service_layer.handlers import Dependencies
 from contracts.events import BatchClosed, DeliveryRequested, GenerationRequested
 from servicekit.clock import Clock, SystemClock
@@ -53,8 +55,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         for client in http_clients:
             await client.aclose()
 
+    scheduler = AutoScheduler(
+        deps,
+        runtime.engine,
+        settings.identity_secret,
+        interval_seconds=settings.auto_run_interval_seconds,
+        run_at=settings.auto_run_at,
+    )
+    if settings.auto_run_enabled:
+        runtime.on_start.append(scheduler.start)
+        runtime.on_stop.append(scheduler.stop)
     runtime.on_stop.append(close_clients)
-    app = runtime.http_app(title="batches", routers=[router])
+    app = runtime.http_app(title="batches", routers=[router, queue_router])
     app.state.deps = deps
+    app.state.auto_scheduler = scheduler
     install_error_handlers(app)
     return app

@@ -1,5 +1,7 @@
 """Settings of the batches service (environment prefix ``BATCHES_``)."""
 
+from datetime import time
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -21,3 +23,9 @@ class Settings(ServiceSettings):
     """Assembly ids per snapshot call to the assemblies service (it accepts at most 1000)."""
     snapshot_concurrency: int = Field(default=3, ge=1, le=16)
     """Snapshot calls in flight at once while starting a generation."""
+    auto_run_enabled: bool = True
+    """Run the daily auto-generation in this process (copies agree through a database lock)."""
+    auto_run_interval_seconds: float = Field(default=600, gt=0)
+    """How often the daily run checks for organizations whose run of today is due."""
+    auto_run_at: time = time(6, 0)
+    """Local time of day (each organization's timezone) from which its run of the day is made."""

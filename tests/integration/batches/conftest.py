@@ -96,6 +96,7 @@ async def stage(batches_namespace: str, batches_database_url: str) -> AsyncItera
         chunk_size=3,
         log_json=False,
         outbox_poll_seconds=0.1,
+        auto_run_enabled=False,
     )
     batches = Server(create_app(settings))
     await batches.start()

@@ -9,9 +9,16 @@ from uuid import UUID
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from batches.domain.queue import AutoRule
 from batches.service_layer.errors import UpstreamRejected, UpstreamUnavailable
-from batches.service_layer.ports import LettersLink, ResolvedMembers, TemplateInfo
-from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
+from batches.service_layer.ports import ContactContext, LettersLink, OrganizationRef, ResolvedMembers, TemplateInfo
+from contracts.snapshots import (
+    AssemblySnapshot,
+    ContactSnapshot,
+    LocationSnapshot,
+    MemberSnapshot,
+    OrganizationSnapshot,
+)
 from servicekit.identity import Identity
 from servicekit.service_client import identity_headers
 
@@ -21,6 +28,15 @@ class _SnapshotPage(BaseModel):
 
     organization: OrganizationSnapshot
     members: list[MemberSnapshot]
+
+
+class _ContactPage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    organization: OrganizationSnapshot
+    contact: ContactSnapshot
+    location: LocationSnapshot
+    assemblies: list[AssemblySnapshot]
 
 
 def _detail(response: httpx.Response) -> Any:
@@ -73,6 +89,28 @@ class AssembliesClient(_Client):
         page = _SnapshotPage.model_validate_json(response.content)
         return page.organization, page.members
 
+    async def contact(self, identity: Identity, contact_id: UUID) -> ContactContext:
+        response = await self._call("GET", f"/internal/contacts/{contact_id}", identity)
+        if response.status_code != 200:
+            raise self._reject(response)
+        page = _ContactPage.model_validate_json(response.content)
+        return ContactContext(page.organization, page.contact, page.location, page.assemblies)
+
+    async def organization(self, identity: Identity) -> OrganizationRef:
+        response = await self._call("GET", "/organization", identity)
+        if response.status_code != 200:
+            raise self._reject(response)
+        body = response.json()
+        return OrganizationRef(UUID(str(body["id"])), body.get("name", ""), body.get("timezone") or "UTC")
+
+    async def organizations(self, identity: Identity) -> list[OrganizationRef]:
+        response = await self._call("GET", "/internal/organizations", identity)
+        if response.status_code != 200:
+            raise self._reject(response)
+        return [
+            OrganizationRef(UUID(str(o["id"])), o.get("name", ""), o.get("timezone") or "UTC") for o in response.json()
+        ]
+
 
 class GeneratorClient(_Client):
     service = "generator"
@@ -92,6 +130,26 @@ class GeneratorClient(_Client):
             published=bool(body.get("published", False)),
             communication_type_id=UUID(str(type_id)) if type_id else None,
         )
+
+    async def auto_rules(self, identity: Identity) -> list[AutoRule]:
+        response = await self._call("GET", "/internal/communication-types", identity, params={"trigger": "auto"})
+        if response.status_code != 200:
+            raise self._reject(response)
+        rules = []
+        for t in response.json():
+            template = t.get("template") or {}
+            rules.append(
+                AutoRule(
+                    communication_type_id=UUID(str(t["id"])),
+                    name=t.get("name", ""),
+                    offset_days=int(t.get("offset_days") or 0),
+                    suppression_days=int(t.get("suppression_days") or 0),
+                    template_id=UUID(str(template["id"])) if template.get("id") else None,
+                    template_version=int(template["version"]) if template.get("version") else None,
+                    template_name=template.get("name", ""),
+                )
+            )
+        return rules
 
 
 class DocumentsClient(_Client):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase
@@ -116,8 +117,17 @@ communications = Table(
     Column("mailed_on", Date, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # 0003: auto runs and one-time communications share the ledger; their batch_id is the
+    # organization's queue id (domain/queue.py), job_id the run or one-time job that made them
+    Column("source", String(10), nullable=False, server_default="batch"),
+    Column("job_id", Uuid, nullable=True),
+    Column("communication_type_id", Uuid, nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("generated_on", Date, nullable=True),
 )
 Index("ix_communications_batch_status", communications.c.batch_id, communications.c.status)
+Index("ix_communications_org_status", communications.c.org_id, communications.c.status)
+Index("ix_communications_job", communications.c.job_id)
 Index("ix_communications_batch_method", communications.c.batch_id, communications.c.method)
 
 communication_assemblies = Table(
@@ -152,4 +162,52 @@ batch_history = Table(
     Column("actor_role", String(20), nullable=False),
     Column("action", String(50), nullable=False),
     Column("details", JSON, nullable=False),
+)
+
+generation_jobs = Table(
+    "generation_jobs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("run_key", String(200), nullable=False),
+    Column("communication_type_id", Uuid, nullable=True),
+    Column("communication_type_name", String(200), nullable=False, default=""),
+    Column("run_on", Date, nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("offset_days", Integer, nullable=True),
+    Column("suppression_days", Integer, nullable=True),
+    Column("template_id", Uuid, nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("template_name", String(200), nullable=False, default=""),
+    Column("state", String(20), nullable=False),
+    Column("chunks_total", Integer, nullable=False, default=0),
+    Column("chunks_done", Integer, nullable=False, default=0),
+    Column("member_count", Integer, nullable=False, default=0),
+    Column("suppressed_count", Integer, nullable=False, default=0),
+    Column("details", JSON, nullable=False),
+    Column("organization", JSON, nullable=True),
+    Column("created_by", Uuid, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("org_id", "run_key", name="uq_generation_jobs_org_run_key"),
+)
+Index("ix_generation_jobs_org_run_on", generation_jobs.c.org_id, generation_jobs.c.run_on)
+
+auto_notices = Table(
+    "auto_notices",
+    metadata,
+    Column("job_id", Uuid, primary_key=True),
+    Column("assembly_id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("communication_type_id", Uuid, nullable=False),
+    Column("run_on", Date, nullable=False),
+)
+Index(
+    "ix_auto_notices_suppression",
+    auto_notices.c.org_id,
+    auto_notices.c.communication_type_id,
+    auto_notices.c.assembly_id,
+    auto_notices.c.run_on,
 )

@@ -163,7 +163,9 @@ class BatchRepository:
         items: Iterable[GeneratedCommunication],
         at: datetime,
         from_email: str,
+        extra: dict[str, Any] | None = None,
     ) -> int:
+        """Insert a chunk's communications once; ``extra`` (source, job_id, due_on...) goes on every row."""
         rows: list[dict[str, Any]] = []
         links: list[dict[str, Any]] = []
         for c in items:
@@ -203,6 +205,8 @@ class BatchRepository:
                     "mailed_on": None,
                     "created_at": at,
                     "updated_at": at,
+                    "communication_type_id": c.communication_type_id,
+                    **(extra or {}),
                 }
             )
             links.extend(
@@ -355,7 +359,7 @@ class BatchRepository:
     async def communication_for_report(self, org_id: UUID, communication_id: UUID) -> Row[Any] | None:
         c = orm.communications
         query = (
-            select(c.c.id, c.c.batch_id, c.c.status, c.c.request_seq, c.c.attempts)
+            select(c.c.id, c.c.batch_id, c.c.status, c.c.request_seq, c.c.attempts, c.c.source)
             .where(c.c.id == communication_id, c.c.org_id == org_id)
             .with_for_update()
         )

@@ -6,7 +6,7 @@ import logging
 
 from faststream.kafka import KafkaBroker
 
-from batches.service_layer import handlers
+from batches.service_layer import handlers, queue
 from contracts.events import CommunicationsGenerated, DeliveryReported, LetterRendered
 from servicekit import inbox
 from servicekit.kafka import subscriber, with_correlation
@@ -25,8 +25,18 @@ def register_consumers(broker: KafkaBroker, deps: handlers.Dependencies) -> None
         async with deps.sessions.begin() as session:
             if not await inbox.first_delivery(session, deps.tables, "batches.communications-generated", event.event_id):
                 return
-            outcome = await handlers.record_generated_chunk(session, event, deps.clock)
-        log.info("chunk %s/%s of batch %s: %s", event.chunk_index + 1, event.chunk_count, event.batch_id, outcome)
+            if event.job_id is not None:  # an auto run or a one-time communication
+                outcome = await queue.record_job_chunk(session, deps.tables, event, deps.clock)
+            else:
+                outcome = await handlers.record_generated_chunk(session, event, deps.clock)
+        log.info(
+            "chunk %s/%s of %s %s: %s",
+            event.chunk_index + 1,
+            event.chunk_count,
+            event.source,
+            event.job_id or event.batch_id,
+            outcome,
+        )
 
     @subscriber(broker, DeliveryReported, group_id=GROUP)
     async def handle_delivery_reported(event: DeliveryReported) -> None:

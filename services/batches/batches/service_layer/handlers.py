@@ -66,7 +66,7 @@ async def _load(repo: BatchRepository, identity: Identity, batch_id: UUID, *, fo
     return batch
 
 
-async def _publishable_template(deps: Dependencies, identity: Identity, template_id: UUID) -> TemplateInfo:
+async def publishable_template(deps: Dependencies, identity: Identity, template_id: UUID) -> TemplateInfo:
     template = await deps.templates.get_template(identity, template_id)
     if template is None:
         raise InvalidInput("template_id", f"template {template_id} does not exist")
@@ -89,7 +89,7 @@ async def create_batch(
     cloned_from: Batch | None = None,
 ) -> UUID:
     """Freeze the filter's current members into a new open batch."""
-    template = await _publishable_template(deps, identity, template_id)
+    template = await publishable_template(deps, identity, template_id)
     resolved = await deps.assemblies.resolve_members(identity, filter)
     member_ids = list(dict.fromkeys(resolved.assembly_ids))
     if not member_ids:
@@ -137,7 +137,7 @@ async def edit_batch(
     current.require("edit", {BatchState.OPEN})
     template: TemplateInfo | None = None
     if template_id is not None and template_id != current.template_id:
-        template = await _publishable_template(deps, identity, template_id)
+        template = await publishable_template(deps, identity, template_id)
     async with deps.sessions.begin() as session:
         repo = BatchRepository(session)
         batch = await _load(repo, identity, batch_id, for_update=True)
@@ -173,7 +173,7 @@ async def clone_batch(deps: Dependencies, identity: Identity, batch_id: UUID) ->
 # -- generation ----------------------------------------------------------------------------
 
 
-async def _snapshots(
+async def fetch_snapshots(
     deps: Dependencies, identity: Identity, member_ids: list[UUID]
 ) -> tuple[OrganizationSnapshot | None, list[MemberSnapshot]]:
     """Member snapshots in pages the assemblies service accepts, a few pages at a time."""
@@ -197,9 +197,9 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
         batch = await _load(repo, identity, batch_id)
         batch.require("generate", {BatchState.OPEN})
         member_ids = await repo.member_ids(batch_id)
-    template = await _publishable_template(deps, identity, batch.template_id)
+    template = await publishable_template(deps, identity, batch.template_id)
     started = time.perf_counter()
-    organization, members = await _snapshots(deps, identity, member_ids)
+    organization, members = await fetch_snapshots(deps, identity, member_ids)
     fetched = time.perf_counter()
     found = {m.assembly.id for m in members}
     missing = [a for a in member_ids if a not in found]
@@ -407,21 +407,21 @@ async def retry_failed(deps: Dependencies, identity: Identity, batch_id: UUID) -
 
 
 async def record_delivery_report(session: AsyncSession, event: DeliveryReported, clock: Clock) -> str:
-    """Apply one delivery report to its communication; the first sent moves the batch on."""
-    if event.source != "batch":
-        return "ignored: not a batch communication"
+    """Apply one delivery report to its communication (any source); the first sent moves a batch on."""
     repo = BatchRepository(session)
     row = await repo.communication_for_report(event.org_id, event.communication_id)
     if row is None:
         return "ignored: unknown communication"
-    batch = await repo.get(event.org_id, row.batch_id)
-    assert batch is not None
+    # auto and one-time communications live in the organization's queue, which never closes
+    batch = await repo.get(event.org_id, row.batch_id) if row.source == "batch" else None
+    if row.source == "batch" and batch is None:
+        return "ignored: unknown batch"
     outcome = apply_delivery_report(
         CommunicationStatus(row.status),
         row.request_seq,
         event.status,
         event.request_seq,
-        batch_closed=batch.is_closed,
+        batch_closed=batch.is_closed if batch is not None else False,
     )
     if outcome.status is None:
         return f"ignored: {outcome.reason}"
@@ -436,7 +436,7 @@ async def record_delivery_report(session: AsyncSession, event: DeliveryReported,
     elif event.status == "failed":
         values.update(error=event.error or "delivery failed", permanent_failure=event.permanent)
     await repo.update_communication(row.id, **values)
-    if outcome.status is CommunicationStatus.SENT and batch.state is BatchState.GENERATED:
+    if batch is not None and outcome.status is CommunicationStatus.SENT and batch.state is BatchState.GENERATED:
         batch = await _locked(repo, batch)
         if batch.record_first_sent(now):
             await repo.save(batch)

@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
+from batches.domain.queue import AutoRule
+from contracts.snapshots import (
+    AssemblySnapshot,
+    ContactSnapshot,
+    LocationSnapshot,
+    MemberSnapshot,
+    OrganizationSnapshot,
+)
 from servicekit.identity import Identity
 
 
@@ -34,6 +41,23 @@ class LettersLink:
     document_id: UUID | None = None
 
 
+@dataclass(frozen=True)
+class ContactContext:
+    """One contact with its organization, location and the location's assemblies (Create Log)."""
+
+    organization: OrganizationSnapshot
+    contact: ContactSnapshot
+    location: LocationSnapshot
+    assemblies: list[AssemblySnapshot]
+
+
+@dataclass(frozen=True)
+class OrganizationRef:
+    id: UUID
+    name: str
+    timezone: str
+
+
 class Assemblies(Protocol):
     async def resolve_members(self, identity: Identity, filter: dict[str, Any]) -> ResolvedMembers: ...
 
@@ -41,9 +65,17 @@ class Assemblies(Protocol):
         self, identity: Identity, assembly_ids: list[UUID]
     ) -> tuple[OrganizationSnapshot, list[MemberSnapshot]]: ...
 
+    async def contact(self, identity: Identity, contact_id: UUID) -> ContactContext: ...
+
+    async def organization(self, identity: Identity) -> OrganizationRef: ...
+
+    async def organizations(self, identity: Identity) -> list[OrganizationRef]: ...
+
 
 class Templates(Protocol):
     async def get_template(self, identity: Identity, template_id: UUID) -> TemplateInfo | None: ...
+
+    async def auto_rules(self, identity: Identity) -> list[AutoRule]: ...
 
 
 class Documents(Protocol):

@@ -225,8 +225,13 @@ async def communications_about(
     assembly_id: UUID | None,
     location_id: UUID | None,
 ) -> dict[str, Any]:
-    """Every batch communication about an assembly or a location (their pages' history)."""
+    """Every communication about an assembly or a location (their pages' history): batch, auto, one-time.
+
+    Newest first; each says when, to whom, how, its status, and where it came from (the batch's
+    name, or the communication type of an auto run or a one-time communication).
+    """
     a = orm.communication_assemblies
+    j = orm.generation_jobs
     ids = select(a.c.communication_id).where(a.c.org_id == org_id)
     if assembly_id is not None:
         ids = ids.where(a.c.assembly_id == assembly_id)
@@ -234,15 +239,26 @@ async def communications_about(
         ids = ids.where(a.c.location_id == location_id)
     async with sessions() as session:
         rows = await session.execute(
-            select(c, orm.batches.c.name.label("batch_name"))
-            .join(orm.batches, orm.batches.c.id == c.c.batch_id)
+            select(
+                c,
+                orm.batches.c.name.label("batch_name"),
+                j.c.communication_type_name.label("type_name"),
+                j.c.template_name.label("job_template_name"),
+            )
+            .outerjoin(orm.batches, (orm.batches.c.id == c.c.batch_id) & (c.c.source == "batch"))
+            .outerjoin(j, j.c.id == c.c.job_id)
             .where(c.c.org_id == org_id, c.c.id.in_(ids.distinct()))
             .order_by(c.c.created_at.desc(), c.c.id)
         )
         items = []
         for r in rows:
             item = _communication(r)
+            item["source"] = r.source
             item["batch_name"] = r.batch_name
+            if r.source != "batch":
+                item["batch_id"] = None
+                item["job_id"] = str(r.job_id) if r.job_id else None
+                item["communication_type_name"] = r.type_name or r.job_template_name
             item["created_at"] = _iso(r.created_at)
             items.append(item)
     return {"items": items, "total": len(items)}

@@ -1,0 +1,513 @@
+"""Use cases of auto runs, Create Log and the unsent queue; retrying failed emails of any source."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from batches.adapters.queue_repository import QueueRepository
+from batches.adapters.repository import BatchRepository
+from batches.domain.batch import SENDABLE_STATES
+from batches.domain.chunking import chunk_by_location
+from batches.domain.communication import CommunicationStatus
+from batches.domain.queue import (
+    AutoRule,
+    GenerationJob,
+    JobKind,
+    JobState,
+    auto_run_id,
+    auto_run_key,
+    due_date_matched,
+    one_time_key,
+    queue_id,
+    suppressed,
+)
+from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo
+from batches.service_layer.handlers import Dependencies, fetch_snapshots, publishable_template
+from batches.service_layer.ports import LettersLink
+from contracts.events import CommunicationsGenerated, DeliveryRequested, GenerationRequested
+from contracts.snapshots import MemberSnapshot
+from servicekit import outbox
+from servicekit.clock import Clock
+from servicekit.identity import Identity
+from servicekit.logs import current_correlation_id
+from servicekit.messaging_tables import MessagingTables
+
+log = logging.getLogger(__name__)
+
+ACTIVE_ONLY = {"assembly_active": True, "location_active": True}
+"""Auto rules only remind about active assemblies at active locations."""
+
+
+def local_today(timezone: str, now: datetime) -> date:
+    """The organization's calendar day at ``now`` (UTC when the timezone is unknown)."""
+    try:
+        return now.astimezone(ZoneInfo(timezone or "UTC")).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return now.date()
+
+
+def delivery_request(row: Any, organization: dict[str, Any], correlation: str) -> DeliveryRequested:
+    """The delivery request of one queued email (``row`` has repository.DELIVERY_COLUMNS)."""
+    attach = bool(row.include_pdf_in_email)
+    is_batch = row.source == "batch"
+    return DeliveryRequested(
+        org_id=row.org_id,
+        correlation_id=correlation,
+        communication_id=row.id,
+        batch_id=row.batch_id if is_batch else None,
+        source=row.source,
+        contact_id=row.contact_id,
+        to_email=row.recipient_email,
+        to_name=row.recipient_name,
+        cc=list(row.cc or []),
+        bcc=list(row.bcc or []),
+        from_email=organization.get("from_email", ""),
+        from_name=organization.get("name", ""),
+        reply_to=organization.get("reply_to", ""),
+        subject=row.subject,
+        body_text=row.body_text,
+        body_html=row.body_html,
+        message_id=row.message_id,
+        attachment_document_id=row.document_id if attach else None,
+        attachment_filename="letter.pdf" if attach else "",
+        request_seq=row.request_seq,
+    )
+
+
+# -- auto runs -------------------------------------------------------------------------------
+
+
+async def run_auto(
+    deps: Dependencies, identity: Identity, *, on: date | None = None, communication_type_id: UUID | None = None
+) -> dict[str, Any]:
+    """The daily auto-generation of the organization for day ``on`` (default: its today).
+
+    Each auto communication type with a published template makes one run per day; a run
+    already made creates nothing. Answers one entry per type with what happened.
+    """
+    if on is None:
+        organization = await deps.assemblies.organization(identity)
+        on = local_today(organization.timezone, deps.clock.now())
+    rules = await deps.templates.auto_rules(identity)
+    if communication_type_id is not None:
+        rules = [r for r in rules if r.communication_type_id == communication_type_id]
+        if not rules:
+            raise InvalidInput("communication_type_id", "not an auto communication type of your organization")
+        if not rules[0].runnable:
+            raise InvalidInput("communication_type_id", f"{rules[0].name} has no published template")
+    runs = []
+    for rule in rules:
+        if not rule.runnable:
+            runs.append(_outcome(rule, None, "no published template"))
+            continue
+        runs.append(await _run_rule(deps, identity, rule, on))
+    return {"on": on.isoformat(), "runs": runs}
+
+
+def _outcome(rule: AutoRule, run_id: UUID | None, outcome: str, **counts: Any) -> dict[str, Any]:
+    return {
+        "communication_type_id": str(rule.communication_type_id),
+        "communication_type_name": rule.name,
+        "run_id": str(run_id) if run_id else None,
+        "outcome": outcome,
+        **counts,
+    }
+
+
+async def _run_rule(deps: Dependencies, identity: Identity, rule: AutoRule, on: date) -> dict[str, Any]:
+    org_id = identity.org_id
+    run_id = auto_run_id(org_id, rule.communication_type_id, on)
+    async with deps.sessions() as session:
+        if await QueueRepository(session).get_job(org_id, run_id) is not None:
+            return _outcome(rule, run_id, "already run", targeted=0)
+    due = due_date_matched(on, rule.offset_days)
+    day = due.isoformat()
+    resolved = await deps.assemblies.resolve_members(identity, {"due_from": day, "due_to": day, **ACTIVE_ONLY})
+    assembly_ids = list(dict.fromkeys(resolved.assembly_ids))
+    organization, members = await fetch_snapshots(deps, identity, assembly_ids) if assembly_ids else (None, [])
+    # the filter is applied again on the snapshot: a due date changed in between is not this run's
+    members = [m for m in members if m.assembly.next_test_due == due]
+
+    assert rule.template_id is not None and rule.template_version is not None
+    async with deps.sessions.begin() as session:
+        repo = QueueRepository(session)
+        await repo.lock_rule(org_id, rule.communication_type_id)
+        now = deps.clock.now()
+        job = GenerationJob(
+            id=run_id,
+            org_id=org_id,
+            kind=JobKind.AUTO,
+            run_key=auto_run_key(rule.communication_type_id, on),
+            template_id=rule.template_id,
+            template_version=rule.template_version,
+            template_name=rule.template_name,
+            state=JobState.GENERATING,
+            created_at=now,
+            updated_at=now,
+            communication_type_id=rule.communication_type_id,
+            communication_type_name=rule.name,
+            run_on=on,
+            due_on=due,
+            offset_days=rule.offset_days,
+            suppression_days=rule.suppression_days,
+            created_by=identity.user_id,
+            details={"actor_role": identity.role, "matched": len(members)},
+        )
+        organization_json = organization.model_dump(mode="json") if organization else None
+        if not await repo.add_job(job, organization_json):
+            return _outcome(rule, run_id, "already run", targeted=0)
+        previous = await repo.previous_notices(
+            org_id, rule.communication_type_id, [m.assembly.id for m in members], on, rule.suppression_days
+        )
+        targeted = [m for m in members if not suppressed(on, previous.get(m.assembly.id, []), rule.suppression_days)]
+        chunks = chunk_by_location(targeted, lambda m: m.location.id, deps.chunk_size)
+        job.member_count = len(targeted)
+        job.suppressed_count = len(members) - len(targeted)
+        job.start(len(chunks), now)
+        await repo.save_job(job)
+        await repo.add_auto_notices(job, [m.assembly.id for m in targeted])
+        if chunks and organization is not None:
+            correlation = current_correlation_id()
+            await outbox.stage(
+                session,
+                deps.tables,
+                [
+                    (
+                        GenerationRequested(
+                            org_id=org_id,
+                            correlation_id=correlation,
+                            batch_id=queue_id(org_id),
+                            job_id=job.id,
+                            source="auto",
+                            chunk_index=index,
+                            chunk_count=len(chunks),
+                            template_id=rule.template_id,
+                            template_version=rule.template_version,
+                            batch_name=rule.name,
+                            due_date=due,
+                            organization=organization,
+                            members=chunk,
+                        ),
+                        f"{job.id}:{index}",
+                    )
+                    for index, chunk in enumerate(chunks)
+                ],
+            )
+    log.info(
+        "auto run %s of %s for %s: %s matched (due %s), %s suppressed, %s chunks",
+        run_id,
+        rule.name,
+        on,
+        len(members),
+        due,
+        job.suppressed_count,
+        len(chunks),
+    )
+    return _outcome(
+        rule,
+        run_id,
+        "started" if chunks else "nothing due",
+        due_on=due.isoformat(),
+        matched=len(members),
+        suppressed=job.suppressed_count,
+        targeted=len(targeted),
+    )
+
+
+# -- Create Log ------------------------------------------------------------------------------
+
+
+async def create_one_time(
+    deps: Dependencies,
+    identity: Identity,
+    *,
+    contact_id: UUID,
+    template_id: UUID,
+    method: str,
+    additional_contents: str,
+    assembly_id: UUID | None = None,
+) -> UUID:
+    """One communication to one chosen contact, from a template plus free text.
+
+    An email is sent as soon as it is generated; a letter waits in the unsent queue.
+    """
+    template = await publishable_template(deps, identity, template_id)
+    context = await deps.assemblies.contact(identity, contact_id)
+    contact = context.contact
+    if contact.do_not_contact:
+        raise InvalidInput("contact_id", f"{contact.name or 'this contact'} is do-not-contact")
+    if method == "email" and not contact.email.strip():
+        raise InvalidInput("method", "the contact has no email address; choose letter")
+    if method == "email" and contact.email_bounced:
+        raise InvalidInput("method", "the contact's email bounced; correct the email or choose letter")
+    assemblies = context.assemblies
+    if assembly_id is not None:
+        assemblies = [a for a in assemblies if a.id == assembly_id]
+        if not assemblies:
+            raise InvalidInput("assembly_id", "not an assembly at this contact's location")
+    if not assemblies:
+        raise InvalidInput("contact_id", "the contact's location has no assemblies to write about")
+    members = [MemberSnapshot(assembly=a, location=context.location, contacts=[contact]) for a in assemblies]
+    dues = [a.next_test_due for a in assemblies if a.next_test_due is not None]
+    now = deps.clock.now()
+    job_id = deps.new_id()
+    job = GenerationJob(
+        id=job_id,
+        org_id=identity.org_id,
+        kind=JobKind.ONE_TIME,
+        run_key=one_time_key(job_id),
+        template_id=template.id,
+        template_version=template.version,
+        template_name=template.name,
+        state=JobState.GENERATING,
+        created_at=now,
+        updated_at=now,
+        communication_type_id=template.communication_type_id,
+        run_on=local_today(context.organization.timezone, now),
+        due_on=min(dues) if dues else None,
+        member_count=len(members),
+        created_by=identity.user_id,
+        details={
+            "contact_id": str(contact.id),
+            "location_id": str(context.location.id),
+            "method": method,
+            "additional_contents": additional_contents,
+            "assembly_id": str(assembly_id) if assembly_id else None,
+        },
+    )
+    job.start(1, now)
+    async with deps.sessions.begin() as session:
+        await QueueRepository(session).add_job(job, context.organization.model_dump(mode="json"))
+        await outbox.stage(
+            session,
+            deps.tables,
+            GenerationRequested(
+                org_id=identity.org_id,
+                correlation_id=current_correlation_id(),
+                batch_id=queue_id(identity.org_id),
+                job_id=job.id,
+                source="one_time",
+                chunk_index=0,
+                chunk_count=1,
+                template_id=template.id,
+                template_version=template.version,
+                batch_name=template.name,
+                due_date=job.due_on,
+                organization=context.organization,
+                members=members,
+                only_contact_id=contact.id,
+                only_method=method,  # type: ignore[arg-type]
+                additional_contents=additional_contents,
+            ),
+            key=f"{job.id}:0",
+        )
+    return job.id
+
+
+# -- generation results of jobs ------------------------------------------------------------------
+
+
+async def record_job_chunk(
+    session: AsyncSession, tables: MessagingTables, event: CommunicationsGenerated, clock: Clock
+) -> str:
+    """Store one chunk of an auto run or one-time job in the ledger, once; a one-time email is sent at once."""
+    assert event.job_id is not None
+    repo = QueueRepository(session)
+    job = await repo.get_job(event.org_id, event.job_id, for_update=True)
+    if job is None:
+        return "ignored: unknown job"
+    ledger = BatchRepository(session)
+    now = clock.now()
+    claimed = await ledger.claim_chunk(
+        job.id,
+        event.chunk_index,
+        communications=0 if event.error else len(event.communications),
+        skipped=0 if event.error else len(event.skipped),
+        error=event.error,
+        event_id=event.event_id,
+        at=now,
+    )
+    if not claimed:
+        return "duplicate"
+    if event.error:
+        job.details = {**job.details, "errors": [*job.details.get("errors", []), event.error]}
+    else:
+        await ledger.add_communications(
+            job.org_id,
+            queue_id(job.org_id),
+            event.chunk_index,
+            event.communications,
+            now,
+            event.organization.from_email,
+            extra={
+                "source": job.kind.value,
+                "job_id": job.id,
+                "due_on": job.due_on,
+                "generated_on": job.run_on or now.date(),
+                **({"communication_type_id": job.communication_type_id} if job.communication_type_id else {}),
+            },
+        )
+        await ledger.add_skipped(job.id, event.skipped, now)
+    job.account_chunk(now)
+    await repo.save_job(job)
+    if job.kind is JobKind.ONE_TIME and job.details.get("method") == "email" and not event.error:
+        ids = [c.communication_id for c in event.communications if c.method == "email" and c.status == "generated"]
+        rows = await repo.queue_emails(job.org_id, ids, CommunicationStatus.GENERATED, now)
+        organization = event.organization.model_dump(mode="json")
+        correlation = event.correlation_id
+        await outbox.stage(
+            session, tables, [(delivery_request(row, organization, correlation), str(row.id)) for row in rows]
+        )
+    return "recorded"
+
+
+# -- acting on the queue -----------------------------------------------------------------------
+
+
+async def _organizations(repo: QueueRepository, rows: list[Any]) -> dict[UUID, dict[str, Any]]:
+    return await repo.organizations_of_jobs([r.job_id for r in rows if r.job_id is not None])
+
+
+async def send_queued(deps: Dependencies, identity: Identity, communication_ids: list[UUID]) -> dict[str, int]:
+    """Queue the named unsent emails of the queue (auto and one-time) for delivery; each at most once."""
+    ids = list(dict.fromkeys(communication_ids))
+    queue = queue_id(identity.org_id)
+    async with deps.sessions.begin() as session:
+        repo = QueueRepository(session)
+        outside = await repo.ids_outside(identity.org_id, ids, batch_id=queue)
+        if outside:
+            raise NotFound(f"communications not found in the unsent queue: {', '.join(map(str, outside))}")
+        rows = await repo.queue_emails(
+            identity.org_id, ids, CommunicationStatus.GENERATED, deps.clock.now(), batch_id=queue
+        )
+        organizations = await _organizations(repo, rows)
+        correlation = current_correlation_id()
+        await outbox.stage(
+            session,
+            deps.tables,
+            [(delivery_request(r, organizations.get(r.job_id, {}), correlation), str(r.id)) for r in rows],
+        )
+    return {"queued": len(rows), "not_queued": len(ids) - len(rows)}
+
+
+async def queued_letters_link(
+    deps: Dependencies, identity: Identity, communication_ids: list[UUID] | None = None
+) -> LettersLink:
+    """A fresh link to one PDF of the queue's unsent letters (all, or the named ones), by postal code."""
+    queue = queue_id(identity.org_id)
+    async with deps.sessions() as session:
+        repo = QueueRepository(session)
+        if communication_ids is not None:
+            communication_ids = list(dict.fromkeys(communication_ids))
+            outside = await repo.ids_outside(identity.org_id, communication_ids, batch_id=queue)
+            if outside:
+                raise NotFound(f"communications not found in the unsent queue: {', '.join(map(str, outside))}")
+        ids = await repo.letter_ids(queue, [CommunicationStatus.GENERATED], communication_ids)
+    if not ids:
+        raise NothingToDo("there are no unsent letters to download")
+    return await deps.documents.combined_letters(identity, queue, ids)
+
+
+async def mark_queued_mailed(
+    deps: Dependencies, identity: Identity, mailed_on: date, communication_ids: list[UUID] | None = None
+) -> dict[str, int]:
+    """Record the queue's unsent letters (all, or the named ones) as mailed on ``mailed_on``."""
+    if mailed_on > deps.clock.today() + timedelta(days=1):
+        raise InvalidInput("mailed_on", f"{mailed_on} is in the future")
+    queue = queue_id(identity.org_id)
+    async with deps.sessions.begin() as session:
+        repo = QueueRepository(session)
+        if communication_ids is not None:
+            communication_ids = list(dict.fromkeys(communication_ids))
+            outside = await repo.ids_outside(identity.org_id, communication_ids, batch_id=queue)
+            if outside:
+                raise NotFound(f"communications not found in the unsent queue: {', '.join(map(str, outside))}")
+        marked = await repo.mark_letters_mailed(queue, mailed_on, deps.clock.now(), communication_ids)
+    return {"marked": marked}
+
+
+# -- Communications with Errors: retry -----------------------------------------------------------
+
+
+async def retry_failed_emails(deps: Dependencies, identity: Identity, communication_ids: list[UUID]) -> dict[str, Any]:
+    """Send failed emails again, from any source, to the contact's *current* email address.
+
+    The contact is read again first, so a corrected address is used. Not retried, with the
+    reason: a contact now do-not-contact or without email, or a batch that is closed.
+    """
+    ids = list(dict.fromkeys(communication_ids))
+    async with deps.sessions() as session:
+        repo = QueueRepository(session)
+        outside = await repo.ids_outside(identity.org_id, ids)
+        if outside:
+            raise NotFound(f"communications not found: {', '.join(map(str, outside))}")
+        rows = await repo.failed(identity.org_id, ids)
+    not_retried: dict[UUID, str] = {i: "not a failed email" for i in ids}
+    limit = asyncio.Semaphore(5)
+
+    async def current(contact_id: UUID) -> Any:
+        async with limit:
+            try:
+                return (await deps.assemblies.contact(identity, contact_id)).contact
+            except Exception as exc:  # the contact was deleted, or assemblies is down: say so per row
+                return exc
+
+    contact_ids = list(dict.fromkeys(r.contact_id for r in rows))
+    contacts = dict(zip(contact_ids, await asyncio.gather(*(current(i) for i in contact_ids)), strict=True))
+    retry: dict[UUID, tuple[str, str]] = {}
+    for r in rows:
+        contact = contacts[r.contact_id]
+        if isinstance(contact, Exception):
+            not_retried[r.id] = f"the contact could not be read: {contact}"
+        elif contact.do_not_contact:
+            not_retried[r.id] = "the contact is do-not-contact"
+        elif not contact.email.strip():
+            not_retried[r.id] = "the contact has no email address"
+        else:
+            retry[r.id] = (contact.email.strip(), contact.name or contact.first_name)
+    async with deps.sessions.begin() as session:
+        repo = QueueRepository(session)
+        batches = BatchRepository(session)
+        now = deps.clock.now()
+        by_id = {r.id: r for r in rows}
+        for batch_id in {by_id[i].batch_id for i in retry if by_id[i].source == "batch"}:
+            batch = await batches.get(identity.org_id, batch_id, for_update=True)
+            if batch is None or batch.state not in SENDABLE_STATES:
+                state = batch.state.value if batch else "gone"
+                for i in [i for i in retry if by_id[i].batch_id == batch_id]:
+                    not_retried[i] = f"its batch is {state}"
+                    del retry[i]
+        for i, (email, name) in retry.items():
+            if email != by_id[i].recipient_email:
+                await repo.set_recipient_email(i, email, name, now)
+        queued = await repo.queue_emails(identity.org_id, list(retry), CommunicationStatus.FAILED, now)
+        organizations = await _organizations(repo, queued)
+        for batch_id in {r.batch_id for r in queued if r.source == "batch"}:
+            organizations[batch_id] = await batches.organization(batch_id)
+        correlation = current_correlation_id()
+        await outbox.stage(
+            session,
+            deps.tables,
+            [
+                (
+                    delivery_request(
+                        r, organizations.get(r.batch_id if r.source == "batch" else r.job_id, {}), correlation
+                    ),
+                    str(r.id),
+                )
+                for r in queued
+            ],
+        )
+    for r in queued:
+        not_retried.pop(r.id, None)
+    return {
+        "queued": len(queued),
+        "not_retried": [{"id": str(i), "reason": reason} for i, reason in not_retried.items()],
+    }
