@@ -44,6 +44,13 @@ from tests.integration.delivery.harness import (  # noqa: E402
 )
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _plain_message(i: int) -> EmailMessage:
     m = EmailMessage()
     m["From"] = "Riverbend Water Utility <ccc@riverbend.example>"
@@ -56,8 +63,8 @@ def _plain_message(i: int) -> EmailMessage:
     return m
 
 
-async def plain_loop(port: int, emails: int, pool: int) -> float:
-    """Emails per second of ``pool`` connections sending ``emails`` messages."""
+async def plain_loop(port: int, emails: int, pool: int) -> tuple[float, float]:
+    """Emails per second of ``pool`` connections sending ``emails`` messages, and its CPU seconds."""
     messages = [_plain_message(i) for i in range(emails)]
 
     async def worker(share: list[EmailMessage]) -> None:
@@ -67,9 +74,10 @@ async def plain_loop(port: int, emails: int, pool: int) -> float:
             await client.send_message(m)
         await client.quit()
 
+    cpu = _cpu_seconds(os.getpid())
     started = time.perf_counter()
     await asyncio.gather(*(worker(messages[k::pool]) for k in range(pool)))
-    return emails / (time.perf_counter() - started)
+    return emails / (time.perf_counter() - started), _cpu_seconds(os.getpid()) - cpu
 
 
 async def through_delivery(catcher: MailCatcher, database_url: str, workdir: Path, emails: int, pool: int) -> dict:
@@ -86,6 +94,8 @@ async def through_delivery(catcher: MailCatcher, database_url: str, workdir: Pat
             base = catcher.count()
 
             requests = [make_request(org_id, batch_id=uuid.uuid4()) for _ in range(emails)]
+            assert delivery.proc is not None
+            cpu = _cpu_seconds(delivery.proc.pid)
             started = time.perf_counter()
             await producer.send(requests)
             while True:
@@ -93,9 +103,15 @@ async def through_delivery(catcher: MailCatcher, database_url: str, workdir: Pat
                     break
                 await asyncio.sleep(0.05)
             arrived = time.perf_counter() - started
+            cpu_used = _cpu_seconds(delivery.proc.pid) - cpu
             await reports.wait_settled([r.communication_id for r in requests], timeout=300)
             reported = time.perf_counter() - started
-        return {"arrived_per_s": emails / arrived, "reported_per_s": emails / reported, "seconds": arrived}
+        return {
+            "arrived_per_s": emails / arrived,
+            "reported_per_s": emails / reported,
+            "seconds": arrived,
+            "cpu_ms_per_email": cpu_used * 1000 / emails,
+        }
     finally:
         delivery.stop()
 
@@ -116,16 +132,21 @@ async def main() -> None:
             database_url = f"sqlite+aiosqlite:///{workdir}/delivery.db"
         catcher = MailCatcher(workdir, keep_on_disk=False, MAILCATCHER_REJECT_PATTERN="").start()
         try:
-            plain_before = await plain_loop(catcher.smtp_port, args.emails, args.pool)
-            print(f"plain aiosmtplib loop ({args.pool} connections): {plain_before:8.0f} emails/s", flush=True)
+            plain_before, plain_cpu = await plain_loop(catcher.smtp_port, args.emails, args.pool)
+            print(
+                f"plain aiosmtplib loop ({args.pool} connections): {plain_before:8.0f} emails/s "
+                f"({plain_cpu * 1000 / args.emails:.2f} ms CPU per email)",
+                flush=True,
+            )
             d = await through_delivery(catcher, database_url, workdir, args.emails, args.pool)
             print(
                 f"kafka → delivery → catcher ({args.pool} connections, {args.db}): "
                 f"{d['arrived_per_s']:8.0f} emails/s arrived ({d['seconds']:.1f} s), "
-                f"{d['reported_per_s']:.0f} emails/s with every `sent` report back on Kafka",
+                f"{d['reported_per_s']:.0f} emails/s with every `sent` report back on Kafka "
+                f"(delivery process: {d['cpu_ms_per_email']:.2f} ms CPU per email)",
                 flush=True,
             )
-            plain_after = await plain_loop(catcher.smtp_port, args.emails, args.pool)
+            plain_after, _cpu = await plain_loop(catcher.smtp_port, args.emails, args.pool)
             print(f"plain aiosmtplib loop again:               {plain_after:8.0f} emails/s", flush=True)
             plain = (plain_before + plain_after) / 2
             print(

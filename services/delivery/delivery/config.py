@@ -44,5 +44,7 @@ class Settings(ServiceSettings):
     consumer_batch_timeout_ms: int = Field(default=50, ge=1)
     begin_chunk_size: int = Field(default=50, ge=1)
     """A polled batch is marked ``sending`` this many at a time, just ahead of the connections."""
-    report_sending: bool = True
-    """Also publish a ``sending`` report before each attempt (``sent``/``failed`` are always published)."""
+    report_sending: bool = False
+    """Also publish a ``sending`` report before each attempt. ``sent`` and ``failed`` are always
+    published; ``sending`` is always recorded in the ledger. Off by default: it doubles the
+    events per email and the batches service already shows the email as queued."""

@@ -71,7 +71,7 @@ async def test_temporary_451_answers_are_retried_until_every_email_is_sent_once(
 async def test_transient_failures_give_up_after_the_attempt_limit_without_a_bounce(
     start_delivery, catcher: MailCatcher, producer: RequestProducer, reports: ReportCollector, org_id: uuid.UUID
 ) -> None:
-    start_delivery(DELIVERY_RETRY_MAX_ATTEMPTS="3", DELIVERY_RETRY_BASE_SECONDS="0.2")
+    start_delivery(DELIVERY_RETRY_MAX_ATTEMPTS="3", DELIVERY_RETRY_BASE_SECONDS="0.2", DELIVERY_REPORT_SENDING="true")
     catcher.faults(tempfail_next=1000)
     request = make_request(org_id)
     await producer.send([request])

@@ -12,7 +12,7 @@ from tests.integration.delivery.harness import MailCatcher, ReportCollector, Req
 async def test_requested_emails_arrive_once_with_recipient_subject_bodies_and_copies(
     start_delivery, catcher: MailCatcher, producer: RequestProducer, reports: ReportCollector, org_id: uuid.UUID
 ) -> None:
-    delivery = start_delivery()
+    delivery = start_delivery(DELIVERY_REPORT_SENDING="true")
     batch_id = uuid.uuid4()
     requests = [
         make_request(

@@ -65,17 +65,17 @@ async def save_attempts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -
     await session.execute(stmt, list(rows))
 
 
-_record = (
-    update(t)
-    .where(t.c.communication_id == bindparam("b_id"))
-    .values(
-        status=bindparam("b_status"),
-        last_error=bindparam("b_error"),
-        permanent=bindparam("b_permanent"),
-        next_attempt_at=bindparam("b_next"),
-        updated_at=bindparam("b_now"),
-        sent_at=bindparam("b_sent_at"),
-    )
+_OUTCOME = {
+    "status": bindparam("b_status"),
+    "last_error": bindparam("b_error"),
+    "permanent": bindparam("b_permanent"),
+    "next_attempt_at": bindparam("b_next"),
+    "updated_at": bindparam("b_now"),
+    "sent_at": bindparam("b_sent_at"),
+}
+_record = update(t).where(t.c.communication_id == bindparam("b_id")).values(**_OUTCOME)
+_record_for_retry = (
+    update(t).where(t.c.communication_id == bindparam("b_id")).values(**_OUTCOME, request=bindparam("b_request"))
 )
 
 
@@ -87,26 +87,31 @@ class RecordedOutcome:
     permanent: bool
     next_attempt_at: datetime | None
     at: datetime
+    request: dict[str, Any] | None = None
+    """Kept with an email queued for a retry."""
 
 
 async def record_outcomes(session: AsyncSession, outcomes: Sequence[RecordedOutcome]) -> None:
-    if not outcomes:
-        return
-    await session.execute(
-        _record,
-        [
-            {
-                "b_id": o.communication_id,
-                "b_status": o.status,
-                "b_error": o.error,
-                "b_permanent": o.permanent,
-                "b_next": o.next_attempt_at,
-                "b_now": o.at,
-                "b_sent_at": o.at if o.status == DeliveryStatus.SENT else None,
-            }
-            for o in outcomes
-        ],
-    )
+    def params(o: RecordedOutcome) -> dict[str, Any]:
+        p = {
+            "b_id": o.communication_id,
+            "b_status": o.status,
+            "b_error": o.error,
+            "b_permanent": o.permanent,
+            "b_next": o.next_attempt_at,
+            "b_now": o.at,
+            "b_sent_at": o.at if o.status == DeliveryStatus.SENT else None,
+        }
+        if o.request is not None:
+            p["b_request"] = o.request
+        return p
+
+    plain = [params(o) for o in outcomes if o.request is None]
+    for_retry = [params(o) for o in outcomes if o.request is not None]
+    if plain:
+        await session.execute(_record, plain)
+    if for_retry:
+        await session.execute(_record_for_retry, for_retry)
 
 
 async def close_batch(session: AsyncSession, org_id: UUID, batch_id: UUID, state: str, now: datetime) -> int:
@@ -137,7 +142,12 @@ async def claim_due(
         .where(
             or_(
                 and_(t.c.status == DeliveryStatus.QUEUED.value, t.c.next_attempt_at <= now),
-                and_(t.c.status == DeliveryStatus.SENDING.value, t.c.updated_at < stale_before),
+                # left `sending` by a retry attempt whose process died (a Kafka attempt is replayed by Kafka)
+                and_(
+                    t.c.status == DeliveryStatus.SENDING.value,
+                    t.c.updated_at < stale_before,
+                    t.c.request.is_not(None),
+                ),
             )
         )
         .order_by(t.c.next_attempt_at)

@@ -36,8 +36,9 @@ deliveries = Table(
     Column("last_error", Text, nullable=False, default=""),
     Column("permanent", Boolean, nullable=False, default=False),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
-    # the last delivery request, so the retry schedule can send it again without Kafka
-    Column("request", JSON, nullable=False),
+    # the request of an email waiting for a retry, so the retry schedule can send it again
+    # without Kafka (the Kafka path does not store it: a crash there replays from Kafka)
+    Column("request", JSON(none_as_null=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
 )

@@ -3,7 +3,7 @@
 Flow of one polled group of ``DeliveryRequested`` events (``handle_delivery_requests``):
 
 1. one transaction decides each request against the ledger (``domain.ledger.decide``),
-   writes ``sending`` (attempt number, request) for those to send, ``dropped`` for a
+   writes ``sending`` (with the attempt number) for those to send, ``dropped`` for a
    closed batch's, and stages the reports (``sending``, or the settled outcome again);
 2. the emails go out concurrently, at most ``mailer.size`` at a time (one per pooled
    connection); just before each one talks to the server, a batch closed in the
@@ -116,7 +116,7 @@ class DeliveryService:
         retry_policy: RetryPolicy | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
-        report_sending: bool = True,
+        report_sending: bool = False,
         stale_sending_after: timedelta = timedelta(minutes=5),
         circuit_seconds: float = 2.0,
         begin_chunk: int = 50,
@@ -221,7 +221,7 @@ class DeliveryService:
             "last_error": error,
             "permanent": False,
             "next_attempt_at": None,
-            "request": r.model_dump(mode="json"),
+            "request": None,
             "updated_at": now,
             "sent_at": None,
         }
@@ -282,6 +282,7 @@ class DeliveryService:
             permanent=outcome.permanent,
             next_attempt_at=outcome.next_attempt_at,
             at=now,
+            request=r.model_dump(mode="json") if outcome.status is DeliveryStatus.QUEUED else None,
         )
         await self.recorder.record(recorded, report)
         if outcome.status is DeliveryStatus.SENT:

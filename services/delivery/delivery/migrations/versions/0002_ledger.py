@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("permanent", sa.Boolean(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("request", sa.JSON(), nullable=False),
+        sa.Column("request", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("communication_id", name="pk_deliveries"),
