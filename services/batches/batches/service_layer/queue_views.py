@@ -47,6 +47,7 @@ def _row(r: Any) -> dict[str, Any]:
         "missing_fields": list(r.missing_fields),
         "error": r.error,
         "attempts": r.attempts,
+        "message_id": r.message_id,
         "document_id": str(r.document_id) if r.document_id else None,
         "job_id": str(r.job_id) if r.job_id else None,
         "sent_at": _iso(r.sent_at),
