@@ -222,3 +222,24 @@ async def test_a_link_to_a_combined_pdf_that_is_still_being_prepared_elsewhere_a
     pending = await svc.http.get(f"/documents/{token}")
     assert pending.status_code == 503 and pending.headers["retry-after"] == "30"
     assert "still being prepared" in pending.json()["detail"]
+
+
+async def test_letters_outside_one_batch_combine_too(svc: Documents, org_id: UUID, tmp_path: Path):
+    # auto-generated notices from two runs, mailed together from the Unsent Communications queue
+    first = factories.communication(name="Run One", postal_code="97020")
+    second = factories.communication(name="Run Two", postal_code="97003")
+    await svc.generate(org_id, [first])
+    await svc.generate(org_id, [second])
+    ids = [str(first.communication_id), str(second.communication_id)]
+    answer = await svc.http.post(
+        "/internal/letters/combined", json={"communication_ids": ids}, headers=svc.headers(org_id)
+    )
+    assert answer.status_code == 200, answer.text
+    pdf = await download(svc, answer.json()["url"])
+    assert pdf.status_code == 200 and 'filename="letters-selection-' in pdf.headers["content-disposition"]
+    flat = squashed(text(_save(tmp_path / "sel.pdf", pdf.content)))
+    assert flat.index("Dear Run Two,") < flat.index("Dear Run One,")
+    other = await svc.http.post(
+        "/internal/letters/combined", json={"communication_ids": ids}, headers=svc.headers(uuid4())
+    )
+    assert other.status_code == 404

@@ -105,8 +105,9 @@ async def refresh_documents(session: AsyncSession, rows: list[dict[str, Any]]) -
 
 
 async def letters_of_batch(
-    session: AsyncSession, org_id: UUID, batch_id: UUID, communication_ids: Sequence[UUID]
+    session: AsyncSession, org_id: UUID, batch_id: UUID | None, communication_ids: Sequence[UUID]
 ) -> list[LetterRef]:
+    """The organization's letters among ``communication_ids`` (of ``batch_id`` when given)."""
     refs: list[LetterRef] = []
     for part in _chunks(communication_ids):
         query = (
@@ -119,14 +120,10 @@ async def letters_of_batch(
                 documents.c.purged_at,
             )
             .join(documents, documents.c.id == letters.c.document_id)
-            .where(
-                and_(
-                    letters.c.org_id == org_id,
-                    letters.c.batch_id == batch_id,
-                    letters.c.communication_id.in_(part),
-                )
-            )
+            .where(and_(letters.c.org_id == org_id, letters.c.communication_id.in_(part)))
         )
+        if batch_id is not None:
+            query = query.where(letters.c.batch_id == batch_id)
         for r in await session.execute(query):
             refs.append(LetterRef(r[0], r[1], r[2], r[3], r[4], r[5] is not None))
     return refs

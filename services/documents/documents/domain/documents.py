@@ -31,9 +31,9 @@ def letter_set_key(communication_ids: Iterable[UUID]) -> str:
     return digest.hexdigest()
 
 
-def combined_document_id(org_id: UUID, batch_id: UUID, set_key: str) -> UUID:
-    """The combined PDF of one set of letters of a batch: re-requesting the same set reuses it."""
-    return uuid5(_NAMESPACE, f"combined:{org_id}:{batch_id}:{set_key}")
+def combined_document_id(org_id: UUID, batch_id: UUID | None, set_key: str) -> UUID:
+    """The combined PDF of one set of letters (of a batch, or any): re-requesting the same set reuses it."""
+    return uuid5(_NAMESPACE, f"combined:{org_id}:{batch_id or 'any'}:{set_key}")
 
 
 def storage_key(kind: DocumentKind, org_id: UUID, document_id: UUID) -> str:

@@ -106,6 +106,21 @@ async def request_combined(
 
 
 @router.post(
+    "/internal/letters/combined",
+    operation_id="request_combined_letters_of_selection",
+    response_model=LinkAnswer,
+    tags=["internal"],
+)
+async def request_combined_selection(body: CombinedRequest, identity: AdminIdentity, service: ServiceDep) -> LinkAnswer:
+    """The same for letters outside one batch (auto-generated and one-time communications)."""
+    try:
+        link = await service.request_combined(identity.org_id, None, body.communication_ids)
+    except (DocumentNotFound, LettersNotReady) as exc:
+        raise _fail(exc) from exc
+    return LinkAnswer.of(link)
+
+
+@router.post(
     "/internal/communications/{communication_id}/link",
     operation_id="request_letter_link",
     response_model=LinkAnswer,

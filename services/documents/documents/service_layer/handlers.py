@@ -244,19 +244,23 @@ class DocumentsService:
 
     # --- the combined PDF ----------------------------------------------------------------
 
-    async def request_combined(self, org_id: UUID, batch_id: UUID, communication_ids: list[UUID]) -> IssuedLink:
-        """A fresh link to the combined PDF of these letters of the batch, building it when needed."""
+    async def request_combined(self, org_id: UUID, batch_id: UUID | None, communication_ids: list[UUID]) -> IssuedLink:
+        """A fresh link to the combined PDF of these letters (of the batch, when one is named),
+        building it when needed."""
         ids = list(dict.fromkeys(communication_ids))
         async with self.sessions() as session:
             refs = await repo.letters_of_batch(session, org_id, batch_id, ids)
-            if not refs and not await repo.batch_has_letters(session, org_id, batch_id):
+            if batch_id is not None and not refs and not await repo.batch_has_letters(session, org_id, batch_id):
                 raise DocumentNotFound(f"batch {batch_id} has no letters in your organization")
+        if batch_id is None and not refs:
+            raise DocumentNotFound("none of these letters exists in your organization")
         if len(refs) != len(ids):
             found = {r.communication_id for r in refs}
             absent = [str(i) for i in ids if i not in found]
+            where = "for this batch (yet, or not letters of it)" if batch_id else "(yet)"
             raise LettersNotReady(
-                f"{len(absent)} of the {len(ids)} letters are not rendered for this batch "
-                f"(yet, or not letters of it): {', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''}"
+                f"{len(absent)} of the {len(ids)} letters are not rendered {where}: "
+                f"{', '.join(absent[:5])}{' ...' if len(absent) > 5 else ''}"
             )
         set_key = letter_set_key(ids)
         doc_id = combined_document_id(org_id, batch_id, set_key)
@@ -296,7 +300,7 @@ class DocumentsService:
         return bool(done)
 
     async def _build_combined(
-        self, org_id: UUID, batch_id: UUID, set_key: str, doc_id: UUID, refs: list[repo.LetterRef]
+        self, org_id: UUID, batch_id: UUID | None, set_key: str, doc_id: UUID, refs: list[repo.LetterRef]
     ) -> None:
         rerendered = await self._ensure_letter_files(refs, org_id)
         ordered = sorted(refs, key=lambda r: presort_key(r.postal_code, r.recipient_name, r.communication_id))
@@ -304,7 +308,8 @@ class DocumentsService:
         key = storage_key(DocumentKind.COMBINED, org_id, doc_id)
         counter = self.new_page_counter()
         now = self.clock.now()
-        title = f"Letters of batch {batch_id}"
+        label = f"batch-{str(batch_id)[:8]}" if batch_id else "selection"
+        title = f"Letters of batch {batch_id}" if batch_id else "Letters"
 
         def build() -> int:
             return self.storage.put_stream(key, self.concatenate(self._read_files(keys), counter, title=title))
@@ -332,7 +337,7 @@ class DocumentsService:
                     "set_key": set_key,
                     "letter_count": len(keys),
                     "storage_key": key,
-                    "filename": download_filename(DocumentKind.COMBINED, f"batch-{str(batch_id)[:8]}", now),
+                    "filename": download_filename(DocumentKind.COMBINED, label, now),
                     "pages": counter.pages,
                     "size_bytes": size,
                     "created_at": now,
