@@ -98,3 +98,36 @@ def sent_batch_about(admin_api: httpx.Client, serial_number: str, template_id: s
 def mail_to(mailcatcher_url: str, address: str) -> list[dict[str, Any]]:
     """Every message the mail catcher received for ``address``."""
     return httpx.get(f"{mailcatcher_url}/messages", params={"to": address}).json()["items"]
+
+
+IMPORT_HEADER = (
+    "account_number,location_name,address_line1,city,state,postal_code,facility_type,"
+    "serial_number,assembly_type,size,hazard,service_type,last_tested_on,last_test_result,next_test_due,"
+    "contact_type,contact_name,contact_first_name,contact_email,contact_is_primary"
+)
+
+
+def import_location(admin_api: httpx.Client, tag: str, contact_name: str, email: str, next_test_due: date) -> dict:
+    """A location of this test's own (account ``UI-<tag>``), one assembly, one owner; answers the assembly.
+
+    Importing it again with another email corrects the contact (and clears its bounce mark).
+    """
+    row = (
+        f"UI-{tag},UI test {tag},{10 + int(tag[:4], 16) % 900} Test Way,Riverbend,WA,98{int(tag[:3], 16) % 1000:03d},"
+        f'institutional,UI{tag.upper()},DC,1",low,domestic,{(next_test_due - timedelta(days=365)).isoformat()},pass,'
+        f"{next_test_due.isoformat()},owner,{contact_name},{contact_name.split()[0]},{email},true"
+    )
+    answer = admin_api.post(
+        "/api/assemblies/import", files={"file": ("ui.csv", f"{IMPORT_HEADER}\n{row}\n".encode(), "text/csv")}
+    )
+    assert answer.status_code == 200, answer.text
+    found = admin_api.get("/api/assemblies", params={"q": f"UI-{tag}"}).json()["items"]
+    assert len(found) == 1, found
+    return admin_api.get(f"/api/assemblies/{found[0]['id']}").json()
+
+
+def one_time_job(admin_api: httpx.Client, job_id: str, done: Callable[[dict], bool]) -> dict:
+    """The one-time job once ``done(job)`` holds."""
+    return eventually(
+        lambda: (lambda j: j if done(j) else None)(admin_api.get(f"/api/communications/jobs/{job_id}").json())
+    )

@@ -32,7 +32,7 @@ def example_path(pattern: str) -> str:
 
 def test_the_router_table_is_read():
     assert "^\\/assemblies$" in browser_routes()
-    assert len(browser_routes()) >= 7
+    assert len(browser_routes()) >= 10
 
 
 @pytest.mark.parametrize("pattern", browser_routes())

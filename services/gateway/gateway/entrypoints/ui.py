@@ -23,6 +23,9 @@ PAGES = (
     "/locations/{location_id}",
     "/batches",
     "/batches/{batch_id}",
+    "/communications/unsent",
+    "/communications/errors",
+    "/communication-types",
     "/templates",
     "/templates/{template_id}",
 )

@@ -49,7 +49,18 @@ async function openCreateLog({ location, contacts, assemblyId, say, onCreated })
     h("div", { class: "checks" },
       h("label", {}, h("input", { type: "radio", name: "method", value: "email", checked: true }), "Email (sent at once)"),
       h("label", {}, h("input", { type: "radio", name: "method", value: "letter" }), "Letter (PDF to download)")));
-  const text = h("textarea", { name: "additional_contents", rows: 5, maxlength: 5000, spellcheck: "true" });
+  const methodHint = h("div", { class: "hint", "aria-live": "polite" });
+  methods.append(methodHint);
+  // a contact without a usable email can only get a letter
+  contact.addEventListener("change", () => {
+    const chosen = contacts.find((c) => c.id === contact.value);
+    const noEmail = chosen && (!chosen.email || chosen.email_bounced_at || chosen.email_bounced);
+    const [email, letter] = methods.querySelectorAll("input[name=method]");
+    email.disabled = !!noEmail;
+    if (noEmail) letter.checked = true;
+    methodHint.textContent = noEmail ? `${chosen.name} has ${chosen.email ? "a bounced" : "no"} email address: a letter it is.` : "";
+  });
+  const text = h("textarea", { name: "additional_contents", rows: 5, maxlength: 20000, spellcheck: "true" });
   const fields = h("div", {},
     loadError ? errorAlert(loadError) : null,
     h("p", { class: "hint" }, `A one-time communication to one contact at account ${location.account_number || ""}.`),
@@ -77,40 +88,81 @@ async function openCreateLog({ location, contacts, assemblyId, say, onCreated })
     },
   });
   if (!created || created === true) return;
-  await showOutcome(created, say);
-  if (onCreated) await onCreated(created);
+  await followJob(created, say, onCreated);
 }
 
-async function showOutcome(created, say) {
-  const c = created.communication || created;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const FINAL = new Set(["sent", "failed", "needs_attention", "skipped", "removed"]);
+
+/**
+ * Follow a one-time job until its communication is generated and, for an email, sent or failed,
+ * telling the admin each step in the page's live region.
+ */
+async function followJob(job, say, onCreated) {
+  const progress = (text) => say(h("div", { class: "alert info", role: "status", id: "create-log-progress" }, text));
+  progress("Generating the communication…");
+  const deadline = Date.now() + 120_000;
+  let communication = null;
+  let lastStatus = "";
+  while (Date.now() < deadline) {
+    if (job.state === "generated") {
+      communication = (job.communications || [])[0] || null;
+      if (!communication) break;
+      if (communication.method === "letter" || FINAL.has(communication.status)) break;
+      if (communication.status !== lastStatus) {
+        lastStatus = communication.status;
+        progress(`Email to ${communication.recipient?.name || "the contact"} ${communication.status === "sending" ? "is being sent" : "is queued for sending"}…`);
+        if (onCreated) onCreated();
+      }
+    }
+    await sleep(1000);
+    try {
+      job = await get(`/api/communications/jobs/${job.id}`);
+    } catch (error) {
+      say(errorAlert(error));
+      return;
+    }
+  }
+  if (onCreated) await onCreated();
+  if (!communication) {
+    const reason = (job.skipped || [])[0]?.reason;
+    say(job.state === "generated"
+      ? errorAlert(new Error(`No communication was made${reason ? `: ${reason}` : "."}`))
+      : infoAlert("Still generating; the communication appears in the history when it is ready.", "info"));
+    return;
+  }
+  await showOutcome(communication, say);
+}
+
+async function showOutcome(c, say) {
   const who = c.recipient?.name || "the contact";
   if (c.status === "needs_attention") {
-    say(errorAlert(new Error(`The communication needs attention: missing ${(c.missing_fields || []).join(", ") || "data"}. Fix the record, then create it again.`)));
+    say(errorAlert(new Error(`The communication needs attention: missing ${(c.missing_fields || []).join(", ") || "data"}. Fix the record or the template, then create it again.`)));
     return;
   }
   if (c.status === "failed") {
-    say(errorAlert(new Error(`The email to ${who} failed: ${c.error || "unknown reason"}.`)));
+    say(errorAlert(new Error(`The email to ${who} failed: ${c.error || "unknown reason"}. It is listed in Communications with Errors.`)));
     return;
   }
   if (c.method === "email") {
-    say(infoAlert(`Email to ${who}${c.recipient?.email ? ` <${c.recipient.email}>` : ""} is on its way. It appears in the history below.`, "success"));
+    say(c.status === "sent"
+      ? infoAlert(`Email sent to ${who}${c.recipient?.email ? ` <${c.recipient.email}>` : ""}${c.sent_at ? ` at ${formatDateTime(c.sent_at)}` : ""}.`, "success")
+      : infoAlert(`Email to ${who} is queued for sending; its status shows in the history.`, "info"));
     return;
   }
-  // a letter: a link to its PDF, either in the answer or requested now
+  // a letter waits in the unsent queue: a link to its PDF, re-requestable
   const request = () => post("/api/communications/letters", { communication_ids: [c.id] });
-  let link = created.letter || (created.url ? created : null);
-  const slot = h("div", {});
-  const draw = (l) => replace(slot, letterLinkBox(l, async () => {
+  const slot = h("div", {}, "Preparing the download link…");
+  const draw = (link) => replace(slot, letterLinkBox(link, async () => {
     try {
       draw(await request());
     } catch (error) {
       replace(slot, errorAlert(error));
     }
   }));
-  say(h("div", { class: "alert success", role: "status" }, `Letter to ${who} produced.`, slot));
+  say(h("div", { class: "alert success", role: "status", id: "create-log-letter" }, `Letter to ${who} produced. Mark it mailed from Unsent Communications once posted.`, slot));
   try {
-    link = link || (await request());
-    draw(link);
+    draw(await request());
   } catch (error) {
     replace(slot, errorAlert(error));
   }

@@ -8,6 +8,9 @@ import { renderBatches } from "./pages/batches.js";
 import { renderBatch } from "./pages/batch.js";
 import { renderTemplates, renderTemplate } from "./pages/templates.js";
 import { renderAssembly, renderLocation } from "./pages/assembly.js";
+import { renderCommunicationTypes } from "./pages/communication_types.js";
+import { renderUnsent } from "./pages/unsent.js";
+import { renderErrors } from "./pages/errors.js";
 
 const app = document.getElementById("app");
 let me = null;
@@ -19,6 +22,9 @@ const ROUTES = [
   [/^\/locations\/([^/]+)$/, renderLocation, "assemblies"],
   [/^\/batches$/, renderBatches, "batches"],
   [/^\/batches\/([^/]+)$/, renderBatch, "batches"],
+  [/^\/communications\/unsent$/, renderUnsent, "unsent"],
+  [/^\/communications\/errors$/, renderErrors, "errors"],
+  [/^\/communication-types$/, renderCommunicationTypes, "communication-types"],
   [/^\/templates$/, renderTemplates, "templates"],
   [/^\/templates\/([^/]+)$/, renderTemplate, "templates"],
 ];
@@ -45,6 +51,9 @@ function shell(section) {
       "ul",
       { class: "sub", "aria-labelledby": "nav-communications" },
       navLink("/batches", "Batch Communications", "batches", section),
+      navLink("/communications/unsent", "Unsent Communications", "unsent", section),
+      navLink("/communications/errors", "Communications with Errors", "errors", section),
+      navLink("/communication-types", "Communication Types", "communication-types", section),
       navLink("/templates", "Templates", "templates", section),
     ),
     h(
