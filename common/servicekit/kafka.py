@@ -123,7 +123,8 @@ def create_broker(
         acks="all",
         max_request_size=MAX_MESSAGE_BYTES,
         middlewares=[policy.middleware()],
-        logger=logging.getLogger(f"faststream.{client_id}"),
+        logger=logging.getLogger(f"{client_id}.kafka"),
+        log_level=logging.DEBUG,  # one line per message is too much at INFO
     )
     return broker
 

@@ -50,5 +50,10 @@ def configure_logging(service: str, level: str = "INFO", json_logs: bool = True)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # FastStream installs its own coloured handlers; its records go through ours instead
+    for name in ("faststream", "faststream.access", "faststream.access.kafka"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = []
+        lg.propagate = True
     for noisy in ("aiokafka", "kafka", "sqlalchemy.engine", "httpx", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

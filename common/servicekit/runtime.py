@@ -117,13 +117,26 @@ class ServiceRuntime:
         if self.settings.run_migrations:
             await self.migrate()
         if self.broker is not None:
-            await ensure_topics(self.settings.kafka_bootstrap_servers, self.settings.kafka_topic_partitions)
+            await self._ensure_topics_when_kafka_answers()
             if self.relay is not None:
                 await self.relay.start()
             await self.broker.start()
         for hook in self.on_start:
             await hook(self)
         self.started = True
+
+    async def _ensure_topics_when_kafka_answers(self) -> None:
+        # a service may start before the broker (a restart of both, a slow broker): wait a while
+        deadline = time.monotonic() + self.settings.kafka_startup_timeout_seconds
+        while True:
+            try:
+                await ensure_topics(self.settings.kafka_bootstrap_servers, self.settings.kafka_topic_partitions)
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("Kafka not reachable yet (%s); retrying", exc)
+                await asyncio.sleep(2.0)
 
     async def stop(self) -> None:
         for hook in reversed(self.on_stop):

@@ -27,5 +27,7 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     run_migrations: bool = True
     outbox_poll_seconds: float = 0.2
+    kafka_startup_timeout_seconds: float = 60.0
+    """How long a starting service waits for the broker before giving up."""
     consumer_max_attempts: int = 5
     """Attempts of a failing message before it goes to the dead-letter topic."""
