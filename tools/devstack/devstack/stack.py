@@ -37,9 +37,13 @@ class StackConfig:
 
     data_dir: Path = ROOT / ".data" / "run"
     database: str = "sqlite"  # or "postgres"
-    pg_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433"
+    pg_url: str = field(
+        default_factory=lambda: os.environ.get(
+            "TEST_PG_BASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{os.environ.get('PGPORT', '5433')}"
+        )
+    )
     pg_database_prefix: str = ""
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap: str = field(default_factory=lambda: os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     kafka_namespace: str = ""
     port_offset: int = 0
     identity_secret: str = "dev-identity-secret-change-me-0123456789"
