@@ -113,7 +113,9 @@ async def test_over_120_days_each_assembly_gets_its_notices_on_the_right_days_an
             (a6.assembly.id, overdue): [day(81)],
         }
         assert {k: sorted(v) for k, v in notices.items()} == expected
-        # the first notice of a2 says when the test is due; the overdue one names its type
+        # each notice is rendered with its type's published template
+        subjects = {(i["communication_type"]["name"], i["subject"]) for i in await all_unsent(client)}
+        assert ("First notice", f"First notice: {a2.assembly.serial_number}") in subjects
         by_type = {i["communication_type"]["id"]: i["communication_type"]["name"] for i in await all_unsent(client)}
         assert by_type == {first: "First notice", overdue: "Overdue notice"}
         assert len(outcomes) == 240
@@ -122,7 +124,7 @@ async def test_over_120_days_each_assembly_gets_its_notices_on_the_right_days_an
         again = await client.post("/auto-runs", json={"on": day(10).isoformat()})
         assert [r["outcome"] for r in again.json()["runs"]] == ["already run", "already run"]
         await asyncio.sleep(1)
-        assert len(await all_unsent(client)) == 13
+        assert len(await all_unsent(client)) == sum(len(v) for v in expected.values())
 
 
 async def test_two_copies_running_the_same_day_at_once_produce_each_communication_once(stage: Stage) -> None:

@@ -49,7 +49,7 @@ class Server:
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self.server.serve())
-        for _ in range(600):
+        for _ in range(2400):  # two minutes: the broker may be busy with teammates' runs
             if self.server.started:
                 return
             if self.task.done():
