@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -363,19 +364,15 @@ class DocumentsService:
             record = await repo.get_letter_document(session, org_id, communication_id)
             if record is None:
                 raise DocumentNotFound(f"no letter for communication {communication_id}")
-            refs = await self._letter_refs(session, record)
-        if await self._ensure_letter_files(refs, org_id):
+        assert record.communication_id is not None
+        ref = repo.LetterRef(
+            record.communication_id, record.id, "", "", record.storage_key, record.purged_at is not None
+        )
+        if await self._ensure_letter_files([ref], org_id):
             async with self.sessions() as session:
                 record = await repo.get_letter_document(session, org_id, communication_id)
                 assert record is not None
         return record
-
-    @staticmethod
-    async def _letter_refs(session: AsyncSession, record: repo.DocumentRecord) -> list[repo.LetterRef]:
-        assert record.communication_id is not None
-        return [
-            repo.LetterRef(record.communication_id, record.id, "", "", record.storage_key, record.purged_at is not None)
-        ]
 
     async def request_letter_link(self, org_id: UUID, communication_id: UUID) -> IssuedLink:
         """A fresh link to one letter."""
@@ -417,7 +414,10 @@ class DocumentsService:
             stream = self.storage.open(record.storage_key)
         except FileNotFoundError as exc:
             raise DocumentGone("the file is no longer stored") from exc
-        return OpenedDocument(record.filename, record.size_bytes, stream)
+        # the size of what was opened (a rebuild may have replaced the file since the record was read)
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+        return OpenedDocument(record.filename, size, stream)
 
     # --- retention -------------------------------------------------------------------------
 
