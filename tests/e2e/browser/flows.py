@@ -24,9 +24,17 @@ def eventually(check: Callable[[], Any], timeout: float = 90, every: float = 0.5
 
 
 def published_template(
-    admin_api: httpx.Client, *, trigger: str = "batch", offset_days: int | None = None, methods: tuple = ("email",)
+    admin_api: httpx.Client,
+    *,
+    trigger: str = "batch",
+    offset_days: int | None = None,
+    methods: tuple = ("email",),
+    with_note: bool = False,
 ) -> dict[str, Any]:
-    """A new communication type with one published template that names the assembly in the subject."""
+    """A new communication type with one published template that names the assembly in the subject.
+
+    ``with_note``: the body prints ``additional_contents`` (the free text of Create Log).
+    """
     tag = uuid.uuid4().hex[:6]
     body: dict[str, Any] = {"name": f"UI {trigger} notice {tag}", "source": "assembly", "trigger": trigger}
     if offset_days is not None:
@@ -34,6 +42,8 @@ def published_template(
     ct = admin_api.post("/api/communication-types", json=body)
     assert ct.status_code == 201, ct.text
     text = "Dear {{ contact.name }}, assembly {{ assembly.serial_number }} at {{ location.address_line1 }} is due."
+    if with_note:
+        text += "\n\n{{ additional_contents }}"
     t = admin_api.post(
         "/api/templates",
         json={

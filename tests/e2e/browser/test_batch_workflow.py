@@ -259,12 +259,32 @@ def test_keyboard_only_sign_in_and_batch_form(browser, gateway_url: str):
 def test_pages_fit_laptop_and_tablet_widths(sign_in, width: int):
     page = sign_in(ADMIN, width=width)
     expect(page.locator("#assemblies-total")).to_be_visible()
-    for path in ("/assemblies", "/batches", "/templates"):
+    for path in (
+        "/assemblies",
+        "/batches",
+        "/templates",
+        "/communication-types",
+        "/communications/unsent",
+        "/communications/errors",
+    ):
         page.goto(path)
         expect(page.locator("#page-title")).to_be_visible()
         time.sleep(0.3)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, (path, width, overflow)
     nav = page.get_by_role("navigation", name="Main")
-    for link in ("Assemblies", "Batch Communications", "Templates"):
-        expect(nav.get_by_role("link", name=link)).to_be_visible()
+    for link in (
+        "Assemblies",
+        "Batch Communications",
+        "Unsent Communications",
+        "Communications with Errors",
+        "Communication Types",
+        "Templates",
+    ):
+        expect(nav.get_by_role("link", name=link, exact=True)).to_be_visible()
+    # a record's page, reached from the list, fits too
+    page.goto("/assemblies")
+    page.locator("#assemblies-table tbody tr a").first.click()
+    expect(page.locator("#history-table")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, ("assembly page", width, overflow)

@@ -67,7 +67,7 @@ async function openCreateLog({ location, contacts, assemblyId, say, onCreated })
     field("Contact", contact),
     field("Template", template),
     methods,
-    field("Additional text", text, "Added to the notice, after the template's text. Optional."));
+    field("Additional text", text, "Printed where the template places {{ additional_contents }}; a template that uses it needs it filled in."));
   const created = await formDialog({
     title: "Create Log",
     fields,

@@ -151,7 +151,7 @@ export async function renderUnsent(main, ctx) {
         h("td", {}, (c.serial_numbers || []).join(", ") || "—")));
     const byMethod = answer.by_method || {};
     replace(body,
-      h("h2", { id: "unsent-title", class: "visually-hidden" }, "Unsent communications"),
+      h("h2", { id: "unsent-title", class: "visually-hidden" }, "The queue"),
       h("div", { class: "toolbar" },
         h("div", { class: "inline" }, h("label", { for: "unsent-type" }, "Type"), typeSelect, h("label", { for: "unsent-method" }, "Method"), methodSelect),
         h("p", { class: "total", role: "status", id: "unsent-total" },
