@@ -24,6 +24,7 @@ from documents.bootstrap import create_app
 from documents.config import Settings
 from servicekit.clock import FixedClock
 from servicekit.identity import HEADER, issue_identity_token
+from servicekit.kafka import ensure_topics
 from servicekit.naming import topic_name
 from tests.conftest import KAFKA_BOOTSTRAP, PG_BASE_URL, TEST_DB
 from tests.unit.documents import factories
@@ -136,6 +137,27 @@ def generated(
     )
 
 
+async def topics_ready(partitions: int, timeout: float = 120) -> None:
+    """Create this run's topics and wait until a (busy) broker serves their metadata."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await ensure_topics(KAFKA_BOOTSTRAP, partitions)
+            producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP)
+            await producer.start()
+            try:
+                for event in (CommunicationsGenerated, LetterRendered):
+                    if not await producer.partitions_for(topic_name(event.TOPIC)):
+                        raise RuntimeError("no partitions yet")
+            finally:
+                await producer.stop()
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(2)
+
+
 @pytest.fixture(scope="session")
 def documents_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_DB == "sqlite":
@@ -158,6 +180,7 @@ async def documents(documents_database_url: str, tmp_path_factory: pytest.TempPa
         link_active_key="k2",
         log_json=False,
     )
+    await topics_ready(settings.kafka_topic_partitions)
     clock = FixedClock(START)
     app = create_app(settings, clock=clock)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
