@@ -105,7 +105,13 @@ do_initdb() {
 # ---- added by scripts/infra/postgres.sh (dev/test cluster) ----
 listen_addresses = '127.0.0.1'
 max_connections = 300
-shared_buffers = 128MB
+# sized for the working list's 1M-assembly benchmark on a developer machine (see bench/)
+shared_buffers = 512MB
+effective_cache_size = 4GB
+work_mem = 16MB
+maintenance_work_mem = 256MB
+random_page_cost = 1.1
+jit = off
 fsync = off
 synchronous_commit = off
 full_page_writes = off

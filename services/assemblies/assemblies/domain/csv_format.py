@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from uuid import UUID
 
 from assemblies.domain.records import (
@@ -144,25 +145,38 @@ def _text(row: Mapping[str, str], column: str, *, required: bool = False, limit:
     return value
 
 
+# value as written (exact, then lower-cased) -> the vocabulary's spelling; built once, rows are many
+_CHOICES: dict[tuple[str, ...], dict[str, str]] = {
+    allowed: {**{a.lower(): a for a in allowed}, **{a: a for a in allowed}}
+    for allowed in (ASSEMBLY_TYPES, CONTACT_TYPES, FACILITY_TYPES, HAZARDS, SERVICE_TYPES, TEST_RESULTS)
+}
+_FLAGS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+
+
 def _choice(row: Mapping[str, str], column: str, allowed: tuple[str, ...], *, required: bool = True) -> str:
     value = _text(row, column, required=required)
     if not value:
         return ""
-    lowered = {a.lower(): a for a in allowed}
-    if value.lower() not in lowered:
+    spellings = _CHOICES[allowed]
+    found = spellings.get(value) or spellings.get(value.lower())
+    if found is None:
         raise RowError(f"{column} {value!r} is not one of {', '.join(allowed)}")
-    return lowered[value.lower()]
+    return found
 
 
 def _flag(row: Mapping[str, str], column: str, default: bool) -> bool:
     value = _text(row, column).lower()
     if not value:
         return default
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise RowError(f"{column} {value!r} is not true or false")
+    found = _FLAGS.get(value)
+    if found is None:
+        raise RowError(f"{column} {value!r} is not true or false")
+    return found
+
+
+@lru_cache(maxsize=4096)  # due and test dates repeat across a file's rows
+def _iso_day(value: str) -> date:
+    return date.fromisoformat(value)
 
 
 def _day(row: Mapping[str, str], column: str) -> date | None:
@@ -170,7 +184,7 @@ def _day(row: Mapping[str, str], column: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return _iso_day(value)
     except ValueError as exc:
         raise RowError(f"{column} {value!r} is not a date (YYYY-MM-DD)") from exc
 
@@ -185,9 +199,15 @@ def _size(row: Mapping[str, str]) -> str:
     return candidate
 
 
+_GROUP_COLUMNS = {p: tuple(f"{p}{f}" for f in CONTACT_FIELDS) for p in CONTACT_PREFIXES}
+
+
 def _contact(row: Mapping[str, str], prefix: str, org_id: UUID, location: Location) -> Contact | None:
-    columns = [f"{prefix}{f}" for f in CONTACT_FIELDS]
-    if not any((row.get(c) or "").strip() for c in columns):
+    for column in _GROUP_COLUMNS[prefix]:
+        value = row.get(column)
+        if value and not value.isspace():
+            break
+    else:
         return None
     contact_type = _choice(row, f"{prefix}type", CONTACT_TYPES)
     name = _text(row, f"{prefix}name", required=True)

@@ -4,23 +4,27 @@ The whole file is one transaction: either every good row is stored or (on a wron
 bad encoding, oversized file or a crash) nothing is. Records are upserted by their natural
 keys (account number; account number + serial number), so importing the same file again
 changes nothing and reports every row as unchanged.
+
+Valid rows are staged in temporary tables while the file is read, then merged in a few
+set-based statements (``adapters.import_staging``): no round trip per row or per chunk.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assemblies.adapters import import_staging as staging
 from assemblies.adapters import repository as repo
 from assemblies.domain.csv_format import FileConsistency, HeaderError, ImportRow, RowError, check_header, parse_row
-from assemblies.domain.records import Contact, summarize_location
+from assemblies.domain.records import Assembly, Contact, Location, ServiceArea
 from assemblies.service_layer.errors import InvalidInput
 
-CHUNK_ROWS = 5000
+CHUNK_ROWS = 10_000
 MAX_ERRORS_LISTED = 1000
 
 
@@ -62,60 +66,35 @@ def decode(data: bytes, max_bytes: int) -> str:
         raise InvalidInput("file", f"is not UTF-8 text (bad byte on line {line}); save it as CSV UTF-8") from exc
 
 
-def _same_contact(stored: Contact, incoming: Contact) -> bool:
-    return replace(stored, email_bounced_at=None) == incoming
+class _Staging:
+    """Collects valid rows and hands them to the staging tables a chunk at a time."""
 
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.zones: dict[UUID, ServiceArea] = {}
+        self.locations: dict[UUID, Location] = {}
+        self.contacts: dict[UUID, Contact] = {}
+        self.assemblies: list[tuple[Assembly, UUID | None, UUID | None]] = []
+        self.seen_locations: set[UUID] = set()
+        self.seen_contacts: set[UUID] = set()
 
-async def _store_chunk(session: AsyncSession, org_id: UUID, rows: list[ImportRow], report: ImportReport) -> None:
-    location_ids = {r.location.id for r in rows}
-    stored_locations = await repo.locations_by_ids(session, org_id, location_ids)
-    stored_contacts = await repo.contacts_at(session, org_id, location_ids)
-    stored_assemblies = await repo.assemblies_by_ids(session, org_id, [r.assembly.id for r in rows])
-
-    await repo.save_service_areas(session, (r.service_area for r in rows if r.service_area))
-
-    locations = {r.location.id: r.location for r in rows}
-    changed_locations = {lid for lid, loc in locations.items() if stored_locations.get(lid) != loc}
-    await repo.save_locations(session, [locations[lid] for lid in sorted(changed_locations, key=str)])
-
-    merged: dict[UUID, dict[UUID, Contact]] = {
-        lid: {c.id: c for c in stored_contacts.get(lid, [])} for lid in location_ids
-    }
-    contacts_to_save: dict[UUID, Contact] = {}
-    changed_contacts: set[UUID] = set()
-    for row in rows:
+    def add(self, row: ImportRow) -> None:
+        # FileConsistency has checked that a repeated location or contact equals its first row
+        if row.service_area is not None:
+            self.zones.setdefault(row.service_area.id, row.service_area)
+        if row.location.id not in self.seen_locations:
+            self.seen_locations.add(row.location.id)
+            self.locations[row.location.id] = row.location
         for contact in row.contacts:
-            stored = merged[row.location.id].get(contact.id)
-            if stored is not None and _same_contact(stored, contact):
-                continue
-            if stored is not None and stored.email == contact.email:
-                contact = replace(contact, email_bounced_at=stored.email_bounced_at)
-            # a changed email may work again: the bounce mark goes with the old address
-            merged[row.location.id][contact.id] = contact
-            contacts_to_save[contact.id] = contact
-            changed_contacts.add(contact.id)
-    await repo.save_contacts(session, list(contacts_to_save.values()), keep_bounce=False)
+            if contact.id not in self.seen_contacts:
+                self.seen_contacts.add(contact.id)
+                self.contacts[contact.id] = contact
+        ids = [c.id for c in row.contacts] + [None, None]
+        self.assemblies.append((row.assembly, ids[0], ids[1]))
 
-    summaries = {lid: summarize_location(locations[lid], list(merged[lid].values())) for lid in location_ids}
-    to_save = []
-    for row in rows:
-        stored_assembly = stored_assemblies.get(row.assembly.id)
-        touched = row.location.id in changed_locations or any(c.id in changed_contacts for c in row.contacts)
-        if stored_assembly is None:
-            report.imported += 1
-        elif stored_assembly != row.assembly or touched:
-            report.updated += 1
-        else:
-            report.unchanged += 1
-        if stored_assembly != row.assembly:
-            to_save.append((row.assembly, summaries[row.location.id]))
-    await repo.save_assemblies(session, to_save)
-
-    # assemblies stored before this chunk whose location or contacts changed carry a stale summary
-    affected = {lid for lid in location_ids if lid in stored_locations} & (
-        changed_locations | {c.location_id for c in contacts_to_save.values()}
-    )
-    await repo.refresh_location_summaries(session, org_id, affected)
+    async def flush(self) -> None:
+        await staging.stage(self.session, list(self.locations.values()), list(self.contacts.values()), self.assemblies)
+        self.locations, self.contacts, self.assemblies = {}, {}, []
 
 
 async def import_csv(session: AsyncSession, org_id: UUID, data: bytes, max_bytes: int) -> ImportReport:
@@ -132,7 +111,8 @@ async def import_csv(session: AsyncSession, org_id: UUID, data: bytes, max_bytes
 
     report = ImportReport()
     consistency = FileConsistency()
-    pending: list[ImportRow] = []
+    await staging.create(session)
+    pending = _Staging(session)
     line = reader.line_num
     while True:
         try:
@@ -153,10 +133,12 @@ async def import_csv(session: AsyncSession, org_id: UUID, data: bytes, max_bytes
         except RowError as exc:
             report.reject(start_line, str(exc))
             continue
-        pending.append(row)
-        if len(pending) >= CHUNK_ROWS:
-            await _store_chunk(session, org_id, pending, report)
-            pending = []
-    if pending:
-        await _store_chunk(session, org_id, pending, report)
+        pending.add(row)
+        if len(pending.assemblies) >= CHUNK_ROWS:
+            await pending.flush()
+    await pending.flush()
+    await repo.save_service_areas(session, pending.zones.values())
+    counts = await staging.merge(session, org_id)
+    await staging.drop(session)
+    report.imported, report.updated, report.unchanged = counts.imported, counts.updated, counts.unchanged
     return report
