@@ -6,7 +6,6 @@ Kafka and PostgreSQL are started by `make test`. The stack runs on other ports t
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -17,9 +16,7 @@ from devstack import Stack, StackConfig
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(StackConfig.for_tests(tmp_path_factory.mktemp("stack")))
-    started = time.monotonic()
     stack.start()
-    stack.ready_seconds = time.monotonic() - started  # type: ignore[attr-defined]
     yield stack
     stack.stop()
 

@@ -25,8 +25,10 @@ VIEWER = ("viewer@riverbend-water.example", "riverbend-viewer")
 OTHER_ADMIN = ("admin@lakeside-water.example", "lakeside-admin")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    # package scope: Playwright's sync API keeps an event loop running in this thread,
+    # which must be gone before any asyncio test of the session runs
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser

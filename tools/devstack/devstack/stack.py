@@ -89,6 +89,8 @@ class Stack:
     def __init__(self, config: StackConfig | None = None) -> None:
         self.config = config or StackConfig()
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.ready_seconds: float | None = None
+        """Seconds from start until every service answered /readyz (before seeding)."""
         self.log_dir = self.config.data_dir / "logs"
 
     # -- environment -------------------------------------------------------------------
@@ -188,11 +190,13 @@ class Stack:
 
     def start(self) -> None:
         """Start the mail catcher and every configured service, wait until ready, seed."""
+        started = time.monotonic()
         try:
             if self.config.mailcatcher:
                 self.start_mailcatcher()
             for name in self.config.services:
                 self.start_service(name)
+            self.ready_seconds = time.monotonic() - started
             if self.config.seed:
                 self.seed()
         except BaseException:
