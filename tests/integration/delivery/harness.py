@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import socket
@@ -33,6 +34,8 @@ from servicekit.naming import topic_name
 ROOT = Path(__file__).resolve().parents[3]
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 IDENTITY_SECRET = "delivery-tests-identity-secret-0123456789"
+PARTITIONS = 3
+"""Partitions per topic in the tests' namespaces: several, to spread a batch, but few, to spare the shared broker."""
 PG_BASE_URL = os.environ.get(
     "TEST_PG_BASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{os.environ.get('PGPORT', '5433')}"
 )
@@ -58,6 +61,40 @@ async def reset_postgres_database(name: str) -> str:
     finally:
         await conn.close()
     return f"{PG_BASE_URL}/{name}"
+
+
+def prepare_topics(timeout: float = 60) -> None:
+    """Create the namespace's topics and wait until the broker serves their metadata.
+
+    Done before a delivery process starts, so its consumers never race the broker's
+    propagation of freshly created topics (slow on a loaded machine).
+    """
+    from aiokafka import AIOKafkaClient
+
+    from contracts import topics
+    from servicekit.kafka import ensure_topics
+
+    async def run() -> None:
+        await ensure_topics(KAFKA_BOOTSTRAP, PARTITIONS)
+        client = AIOKafkaClient(bootstrap_servers=KAFKA_BOOTSTRAP)
+        await client.bootstrap()
+        try:
+            deadline = time.monotonic() + timeout
+            wanted = {topic_name(t) for t in topics.ALL}
+            while True:
+                await client.force_metadata_update()
+                ready = {t for t in wanted if client.cluster.partitions_for_topic(t)}
+                if ready == wanted:
+                    return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"topics not ready: {sorted(wanted - ready)}")
+                await asyncio.sleep(0.2)
+        finally:
+            await client.close()
+
+    # callable from sync code and from inside a running event loop alike
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float, what: str, log: Path) -> None:
@@ -135,6 +172,7 @@ class DeliveryProcess:
             "DELIVERY_KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
             "DELIVERY_HTTP_PORT": str(self.http_port),
             "DELIVERY_IDENTITY_SECRET": IDENTITY_SECRET,
+            "DELIVERY_KAFKA_TOPIC_PARTITIONS": str(PARTITIONS),
             "DELIVERY_SMTP_PORT": str(catcher.smtp_port),
             "DELIVERY_LOG_JSON": "false",
             "DELIVERY_RETRY_BASE_SECONDS": "0.5",
@@ -146,6 +184,7 @@ class DeliveryProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> DeliveryProcess:
+        prepare_topics()
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "delivery"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
