@@ -16,7 +16,9 @@ from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from batches.entrypoints.scheduler import LOCK_KEY
 from tests.integration.auto.conftest import Stage
 from tests.unit.batches.batches_fakes import contact, location, member
 
@@ -178,3 +180,18 @@ async def test_run_now_refuses_what_is_not_an_auto_type_and_viewers(stage: Stage
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "on"]
     async with stage.client(org_id, role="viewer") as viewer:
         assert (await viewer.post("/auto-runs", json={})).status_code == 403
+
+
+async def test_while_one_copy_holds_the_daily_run_another_copy_skips_its_pass(stage: Stage) -> None:
+    scheduler = stage.scheduler(len(stage.batches) - 1)
+    if scheduler.engine.dialect.name == "postgresql":
+        async with stage.scheduler(0).engine.connect() as other_copy:
+            assert await other_copy.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY})
+            try:
+                assert await scheduler.run_once() == {"skipped": "another copy is running the daily auto run"}
+            finally:
+                await other_copy.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+    else:  # one process on SQLite: a pass already running in it is the other copy
+        async with scheduler._local_lock:
+            assert await scheduler.run_once() == {"skipped": "a pass is running in this copy"}
+    assert "organizations" in await scheduler.run_once()
