@@ -35,6 +35,7 @@ from uuid import uuid4
 import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -234,7 +235,12 @@ async def main() -> None:
     sampler = RssSampler(service.pid)
     sampler.start()
     client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=1800)
-    producer = AIOKafkaProducer(bootstrap_servers=args.kafka, enable_idempotence=True, max_request_size=10 * 2**20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=args.kafka,
+        enable_idempotence=True,
+        max_request_size=10 * 2**20,
+        request_timeout_ms=120_000,  # a broker shared with other work may answer slowly
+    )
     consumer = None
     try:
         for _ in range(300):
@@ -268,7 +274,16 @@ async def main() -> None:
                 organization=org,
                 communications=letters[index : index + args.chunk],
             )
-            await producer.send(f"{namespace}{event.TOPIC}", event.to_json_bytes(), key=f"{batch_id}:{index}".encode())
+            for attempt in range(5):
+                try:
+                    await producer.send(
+                        f"{namespace}{event.TOPIC}", event.to_json_bytes(), key=f"{batch_id}:{index}".encode()
+                    )
+                    break
+                except KafkaTimeoutError:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(2)
         await producer.flush()
         seen: set = set()
         rendered_pages = 0
