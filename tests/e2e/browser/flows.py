@@ -99,8 +99,8 @@ def sent_batch_about(admin_api: httpx.Client, serial_number: str, template_id: s
 
     def all_sent() -> dict[str, Any] | None:
         batch = admin_api.get(f"/api/batches/{batch_id}").json()
-        by_status = batch["counts"]["by_status"]
-        return batch if by_status.get("sent", 0) > 0 and by_status.get("queued", 0) == 0 else None
+        emails = batch["counts"]["by_method"].get("email", 0)
+        return batch if 0 < emails == batch["counts"]["by_status"].get("sent", 0) else None
 
     return eventually(all_sent)
 
