@@ -24,7 +24,7 @@ help:
 	@echo "make infra-up      bootstrap + PostgreSQL ($(PGPORT)) with databases + Kafka ($(KAFKA_PORT))"
 	@echo "make infra-down    stop Kafka and PostgreSQL started by infra-up"
 	@echo "make infra-status  is our Kafka / PostgreSQL running"
-	@echo "make test          infra-up, then pytest tests \$$PYTEST_ARGS (TEST_DB=postgres|sqlite)"
+	@echo "make test          infra-up, then pytest (unit, integration, e2e) \$$PYTEST_ARGS (TEST_DB=postgres|sqlite)"
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make run|up|down   run the system (scripts/run.sh, up.sh, down.sh)"
 
@@ -48,7 +48,7 @@ infra-status:
 # TEST_EXIT_FILE (used by .ci/run): record pytest's exit code there and let make succeed,
 # so that pytest's summary line stays the last line printed.
 test: infra-up
-	@rc=0; $(PYTHON) -m pytest tests $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PYTHON) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [[ -n "$(TEST_EXIT_FILE)" ]]; then echo $$rc > "$(TEST_EXIT_FILE)"; exit 0; fi; \
 	exit $$rc
 
