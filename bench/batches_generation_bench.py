@@ -9,7 +9,10 @@ creates a published template, creates a batch of every assembly and generates it
   Jinja2 (sandbox, same template texts) and insert them with one bulk insert;
 - the ratio pipeline time / plain time. Targets: >= 3,000 communications/s, ratio <= 3.
 
-    .venv/bin/python bench/batches_generation_bench.py [--assemblies 10000] [--chunk-size 200]
+    .venv/bin/python bench/batches_generation_bench.py [--assemblies 10000] [--chunk-size 200] [--generators 2]
+
+Also prints the CPU seconds each service process used during the pipeline, and how busy the
+whole machine was (other work on a shared machine slows every figure down).
 
 Needs Kafka and PostgreSQL (``bash scripts/infra/kafka.sh start``, ``bash scripts/infra/postgres.sh start``).
 """
@@ -68,12 +71,94 @@ def ports_free(config: StackConfig) -> None:
     """Refuse to start on a port another stack already serves (its readiness would look like ours)."""
     for service in SERVICES:
         with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a past run's TIME_WAIT is no listener
             try:
                 s.bind(("127.0.0.1", config.port(service)))
             except OSError as exc:
                 raise SystemExit(
                     f"port {config.port(service)} ({service}) is in use; pass another --port-offset"
                 ) from exc
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores (Linux /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    total = sum(values[:8])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / tick, total / tick
+
+
+class ExtraGenerators:
+    """More copies of the generator in its consumer group, beside the stack's one."""
+
+    def __init__(self, stack: Stack, count: int) -> None:
+        self.stack, self.count = stack, count
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        for i in range(self.count):
+            port = self.stack.config.port("generator") + 50 + i
+            env = {
+                **self.stack.env(),
+                "GENERATOR_HTTP_PORT": str(port),
+                "GENERATOR_RUN_MIGRATIONS": "false",
+                "GENERATOR_INSTANCE_NAME": f"bench-generator-{i + 2}",
+            }
+            log = open(self.stack.log_dir / f"generator-{i + 2}.log", "ab")
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "generator"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or self.processes[-1].poll() is not None:
+                    raise SystemExit(f"extra generator {i + 2} did not start; see its log")
+                time.sleep(0.25)
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def wait_group_settled(stack: Stack, generators: int, timeout: float = 60.0) -> None:
+    """Wait until every generator copy got its partitions, so no rebalance happens during the run."""
+    logs = [stack.log_dir / "generator.log"] + [stack.log_dir / f"generator-{i + 2}.log" for i in range(generators - 1)]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = [p.read_text(errors="replace").count("generation-requested.v1', partition=") for p in logs]
+        if all(counts):
+            time.sleep(4.0)  # the group's last rebalance reaches every member
+            return
+        time.sleep(0.5)
+    print("warning: generator copies not all assigned after the wait")
 
 
 def seed_assemblies(stack: Stack, n: int) -> None:
@@ -110,12 +195,17 @@ def publish_template(stack: Stack, headers: dict[str, str]) -> str:
         return t.json()["id"]
 
 
-def run_pipeline(stack: Stack, headers: dict[str, str], template_id: str) -> tuple[str, int, int, float]:
+def run_pipeline(
+    stack: Stack, headers: dict[str, str], template_id: str, pids: dict[str, int]
+) -> tuple[str, int, int, float]:
     with httpx.Client(base_url=stack.config.url("batches"), headers=headers, timeout=300) as batches:
         body = {"name": "Bench batch", "template_id": template_id, "due_date": "2026-06-30", "filter": {}}
         created = batches.post("/batches", json=body)
-        created.raise_for_status()
+        if created.status_code != 201:
+            raise SystemExit(f"POST /batches answered {created.status_code}: {created.text[:500]}")
         batch_id, members = created.json()["id"], created.json()["member_count"]
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        busy_before = machine_busy_seconds()
         started = time.perf_counter()
         g = batches.post(f"/batches/{batch_id}/generate")
         g.raise_for_status()
@@ -128,12 +218,20 @@ def run_pipeline(stack: Stack, headers: dict[str, str], template_id: str) -> tup
                 raise SystemExit(f"not generated after 900 s: {detail['progress']}")
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        busy_after = machine_busy_seconds()
         total = detail["progress"]["generated"]
         print(f"batch {batch_id}: {members} members, {detail['progress']['chunks_total']} chunks")
         print(f"  POST /generate answered 202 in {accepted:.2f} s (member snapshots + chunked outbox)")
         print(f"  counts: {detail['counts']['by_method']}, skipped members {detail['counts']['skipped_members']}")
         if detail["errors"]:
             print(f"  chunk errors: {detail['errors'][:3]}")
+        print("  CPU seconds during the pipeline: " + ", ".join(f"{n} {v:.2f}" for n, v in cpu.items()))
+        busy = busy_after[0] - busy_before[0]
+        print(
+            f"  machine: {busy:.1f} CPU seconds busy of {busy_after[1] - busy_before[1]:.1f} "
+            f"({os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}), ours {sum(cpu.values()):.1f}"
+        )
         return batch_id, members, total, elapsed
 
 
@@ -192,7 +290,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assemblies", type=int, default=10_000)
     parser.add_argument("--chunk-size", type=int, default=200)
-    parser.add_argument("--port-offset", type=int, default=4700, help="service ports = usual ports + this offset")
+    parser.add_argument("--generators", type=int, default=2, help="generator processes in their consumer group")
+    parser.add_argument("--port-offset", type=int, default=5300, help="service ports = usual ports + this offset")
     args = parser.parse_args()
 
     asyncio.run(ensure_databases())
@@ -205,27 +304,39 @@ def main() -> None:
         seed=False,
         services=SERVICES,
         mailcatcher=False,
+        python=os.environ.get("BENCH_PYTHON", sys.executable),  # e.g. a wrapper that profiles one service
         extra_env={"BATCHES_CHUNK_SIZE": str(args.chunk_size), "BATCHES_LOG_LEVEL": "INFO"},
     )
     stack = Stack(config)
     ports_free(config)
+    for old in stack.log_dir.glob("*.log"):  # this run's logs only
+        old.unlink()
     seed_assemblies(stack, args.assemblies)
     token = issue_identity_token(
         config.identity_secret, org_id=DEMO_ORG_ID, role="org_admin", user_id=uuid.uuid4(), ttl_seconds=3600
     )
     headers = {HEADER: token}
     stack.start()
+    extra = ExtraGenerators(stack, args.generators - 1)
     try:
+        extra.start()
+        wait_group_settled(stack, args.generators)
+        pids = {name: proc.pid for name, proc in stack.processes.items()}
+        pids.update({f"generator-{i + 2}": p.pid for i, p in enumerate(extra.processes)})
         template_id = publish_template(stack, headers)
-        batch_id, _members, total, elapsed = run_pipeline(stack, headers, template_id)
+        batch_id, _members, total, elapsed = run_pipeline(stack, headers, template_id, pids)
         rate = total / elapsed if elapsed else 0.0
         plain_n, render_s, plain_s = asyncio.run(plain_process(stack, headers, batch_id))
     finally:
+        extra.stop()
         stack.stop()
     print(f"pipeline: {total} communications in {elapsed:.2f} s = {rate:,.0f} communications/s (target >= 3,000)")
     print(f"plain process: {plain_n} rendered in {render_s:.2f} s, + one bulk insert = {plain_s:.2f} s")
     print(f"ratio pipeline / plain: {elapsed / plain_s:.2f} (target <= 3)")
-    print(f"(cpus: {os.cpu_count()}, chunk size {args.chunk_size}, logs in {stack.log_dir})")
+    print(
+        f"(cpus: {os.cpu_count()}, chunk size {args.chunk_size}, {args.generators} generator processes,"
+        f" logs in {stack.log_dir})"
+    )
 
 
 if __name__ == "__main__":
