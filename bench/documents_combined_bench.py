@@ -35,6 +35,7 @@ from uuid import uuid4
 import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,6 +191,20 @@ def start_service(work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "documents"], cwd=work, env=env, stdout=log, stderr=log)
 
 
+async def delete_topics(bootstrap: str, namespace: str) -> None:
+    """Leave the shared broker as it was: drop this run's topics."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        mine = [t for t in await admin.list_topics() if t.startswith(namespace)]
+        if mine:
+            await admin.delete_topics(mine)
+    except Exception as exc:  # cleanup only
+        print(f"could not delete the bench topics: {exc!r}")
+    finally:
+        await admin.close()
+
+
 def mb(n: int) -> str:
     return f"{n / 1024 / 1024:.0f} MB"
 
@@ -337,6 +352,7 @@ async def main() -> None:
             service.wait(timeout=30)
         except subprocess.TimeoutExpired:
             service.kill()
+        await delete_topics(args.kafka, namespace)
     service_peak = sampler.peak
 
     plain_pages, plain_s = plain_a[0] + plain_b[0], plain_a[1] + plain_b[1]
