@@ -4,10 +4,11 @@
 code, facility type, zone, active, has-email and the free-text words; see
 ``domain.records.LocationSummary``) so that every filter, sort and count of the working
 list reads one table through its indexes. ``adapters.repository.refresh_location_summaries``
-is the one place that keeps the copy current.
+and the CSV import (``adapters.import_staging``) keep the copy current.
 """
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -109,15 +110,15 @@ contacts = Table(
     Index("ix_contacts_org", "org_id"),
 )
 
-_DUE_INCLUDES = ("last_test_result", "assembly_type", "hazard", "active", "location_active", "has_email")
-_COVERING = (
-    "next_test_due",
+_DUE_INCLUDES = (
     "last_test_result",
     "assembly_type",
     "size",
     "hazard",
     "service_type",
     "facility_type",
+    "service_area_id",
+    "postal_code",
     "active",
     "location_active",
     "has_email",
@@ -152,18 +153,18 @@ assemblies = Table(
     Column("search_text", Text, nullable=False),
     UniqueConstraint("org_id", "account_number", "serial_number", name="uq_assemblies_org_account_serial"),
     Index("ix_assemblies_location", "location_id"),
-    # sort orders (ties by id) and date ranges; the included columns let PostgreSQL count
-    # a compliance status or due range with the common extra criteria from the index alone
+    # sort orders (ties by id) and date ranges; the included columns let PostgreSQL count the
+    # partial months at the edges of a due range with any other criteria from the index alone
     Index("ix_assemblies_org_due", "org_id", "next_test_due", "id", postgresql_include=list(_DUE_INCLUDES)),
     Index("ix_assemblies_org_tested", "org_id", "last_tested_on", "id"),
     Index("ix_assemblies_org_serial", "org_id", "serial_number", "id"),
     Index("ix_assemblies_org_account", "org_id", "account_number", "id"),
     Index("ix_assemblies_org_postal", "org_id", "postal_code", "id"),
-    # equality filters, each covering the other low-cardinality criteria
-    Index("ix_assemblies_org_type", "org_id", "assembly_type", postgresql_include=list(_COVERING)),
-    Index("ix_assemblies_org_service", "org_id", "service_type", "hazard", postgresql_include=list(_COVERING)),
-    Index("ix_assemblies_org_zone", "org_id", "service_area_id", postgresql_include=list(_COVERING)),
-    Index("ix_assemblies_org_facility", "org_id", "facility_type", postgresql_include=list(_COVERING)),
+    # equality filters for selective pages (counts come from assembly_counts)
+    Index("ix_assemblies_org_type", "org_id", "assembly_type"),
+    Index("ix_assemblies_org_service", "org_id", "service_type", "hazard"),
+    Index("ix_assemblies_org_zone", "org_id", "service_area_id"),
+    Index("ix_assemblies_org_facility", "org_id", "facility_type"),
     Index("ix_assemblies_org_email", "org_id", "has_email"),
     Index("ix_assemblies_org_size", "org_id", "size"),
     Index(
@@ -174,4 +175,26 @@ assemblies = Table(
         postgresql_where=text("last_test_result = 'fail'"),
         sqlite_where=text("last_test_result = 'fail'"),
     ),
+)
+
+# PostgreSQL only (migration 0005): how many assemblies share each combination of the working
+# list's criteria and due month, kept exact by statement-level triggers on ``assemblies``.
+# Columns named as in ``assemblies`` so that one set of filter predicates serves both.
+assembly_counts = Table(
+    "assembly_counts",
+    metadata,
+    Column("org_id", Uuid, nullable=False),
+    Column("assembly_type", String(8), nullable=False),
+    Column("size", String(16), nullable=False),
+    Column("hazard", String(8), nullable=False),
+    Column("service_type", String(16), nullable=False),
+    Column("facility_type", String(20), nullable=False),
+    Column("service_area_id", Uuid, nullable=True),
+    Column("postal_code", String(20), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("location_active", Boolean, nullable=False),
+    Column("has_email", Boolean, nullable=False),
+    Column("failed", Boolean, nullable=False),
+    Column("due_month", Date, nullable=True),
+    Column("n", BigInteger, nullable=False),
 )

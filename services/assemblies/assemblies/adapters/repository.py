@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assemblies.adapters import orm
-from assemblies.adapters.filter_sql import apply_sort, filter_predicates
+from assemblies.adapters.filter_sql import apply_sort, count_query, filter_predicates
 from assemblies.domain.records import (
     Assembly,
     Contact,
@@ -147,7 +147,8 @@ async def service_area_names(session: AsyncSession, org_id: UUID, ids: Iterable[
 
 
 async def count_matching(session: AsyncSession, org_id: UUID, f: AssemblyFilter, today: date) -> int:
-    query = select(func.count()).select_from(A).where(*filter_predicates(org_id, f, today))
+    """Exactly how many of the organization's assemblies match (PostgreSQL: from ``assembly_counts``)."""
+    query = count_query(org_id, f, today, use_counts=session.bind.dialect.name == "postgresql")
     return int((await session.execute(query)).scalar_one())
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from assemblies.domain.compliance import status_rule
 from assemblies.domain.vocabulary import (
     ASSEMBLY_TYPES,
     COMPLIANCE_STATUSES,
@@ -266,3 +267,46 @@ def parse_list_request(raw: Mapping[str, list[str]]) -> ListRequest:
         sort=parse_sort(first.get("sort")),
         page=parse_page(first.get("page"), first.get("page_size")),
     )
+
+
+@dataclass(frozen=True)
+class DueSlice:
+    """Assemblies with one failed flag and a due date in one range: a piece of a filter's match.
+
+    ``failed`` None takes either; ``due_missing`` takes only assemblies without a due date;
+    otherwise ``due_min``/``due_max`` bound the due date (inclusive), and with neither bound
+    assemblies without a due date are included too.
+    """
+
+    failed: bool | None
+    due_min: date | None = None
+    due_max: date | None = None
+    due_missing: bool = False
+
+    @property
+    def bounded(self) -> bool:
+        return self.due_min is not None or self.due_max is not None
+
+
+def due_slices(f: AssemblyFilter, today: date) -> list[DueSlice]:
+    """The filter's compliance statuses and due range on ``today`` as disjoint slices.
+
+    Statuses never overlap, so the filter's match is the union of the slices (each also
+    meeting the filter's other criteria) and its count is the sum of theirs. An empty list
+    means nothing can match (e.g. ``unknown`` with a due range).
+    """
+    if not f.compliance_status:
+        return [DueSlice(None, f.due_from, f.due_to)]
+    slices = []
+    for status in f.compliance_status:
+        rule = status_rule(status, today)
+        if rule.due_missing:
+            if f.due_from is None and f.due_to is None:
+                slices.append(DueSlice(False, due_missing=True))
+            continue
+        low = max((d for d in (rule.due_min, f.due_from) if d is not None), default=None)
+        high = min((d for d in (rule.due_max, f.due_to) if d is not None), default=None)
+        if low is not None and high is not None and low > high:
+            continue
+        slices.append(DueSlice(rule.failed, low, high))
+    return slices
