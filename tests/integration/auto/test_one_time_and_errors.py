@@ -53,7 +53,7 @@ async def test_a_one_time_email_to_a_tenant_is_sent_at_once_and_after_a_bounce_r
 ) -> None:
     loc = location()
     owner = contact(loc, email="owner@example.org")
-    tenant = contact(loc, email="tenant@old.example", first_name="Robin", contact_type="tenant", is_primary=False)
+    tenant = contact(loc, email="tenant@old.example", first_name="Robin", contact_type="tenant")
     m1, m2 = member(loc, [owner, tenant]), member(loc, [owner, tenant])
     org_id = stage.new_org([m1, m2])
     template_id = await one_time_template(stage, org_id)
