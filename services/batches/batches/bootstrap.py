@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         snapshot_concurrency=settings.snapshot_concurrency,
     )
     if runtime.broker is not None:
-        register_consumers(runtime.broker, deps)
+        register_consumers(runtime.broker, deps, results_consumers=settings.results_consumers)
 
     async def close_clients(_runtime: ServiceRuntime) -> None:
         for client in http_clients:

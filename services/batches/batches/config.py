@@ -23,6 +23,9 @@ class Settings(ServiceSettings):
     """Assembly ids per snapshot call to the assemblies service (it accepts at most 1000)."""
     snapshot_concurrency: int = Field(default=3, ge=1, le=16)
     """Snapshot calls in flight at once while starting a generation."""
+    results_consumers: int = Field(default=3, ge=1, le=16)
+    """Consumers of generation results in this process, each owning some of the topic's partitions:
+    chunks on different partitions are recorded at the same time, each partition in order."""
     auto_run_enabled: bool = True
     """Run the daily auto-generation in this process (copies agree through a database lock)."""
     auto_run_interval_seconds: float = Field(default=600, gt=0)

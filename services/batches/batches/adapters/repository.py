@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from batches.adapters import orm
+from batches.adapters.bulk import insert_ignoring_conflicts_bulk
 from batches.domain.batch import Batch, BatchState
 from batches.domain.communication import CommunicationStatus, Method, message_id_for
 from contracts.events import GeneratedCommunication, SkippedMember
@@ -220,13 +221,10 @@ class BatchRepository:
             )
         if not rows:
             return 0
-        dialect = _dialect(self.session)
-        await self.session.execute(insert_ignoring_conflicts(orm.communications, dialect, ["id"]), rows)
-        if links:
-            await self.session.execute(
-                insert_ignoring_conflicts(orm.communication_assemblies, dialect, ["communication_id", "assembly_id"]),
-                links,
-            )
+        await insert_ignoring_conflicts_bulk(self.session, orm.communications, rows, ["id"])
+        await insert_ignoring_conflicts_bulk(
+            self.session, orm.communication_assemblies, links, ["communication_id", "assembly_id"]
+        )
         return len(rows)
 
     async def add_skipped(self, batch_id: UUID, items: Iterable[SkippedMember], at: datetime) -> int:
