@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assemblies.adapters import repository as repo
+from assemblies.adapters import snapshot_reads
 from assemblies.domain.compliance import compliance_status
 from assemblies.domain.records import Assembly, Contact, Location
 from assemblies.domain.working_list import AssemblyFilter, ListRequest
@@ -148,17 +149,15 @@ async def member_snapshots(
         raise InvalidInput("assembly_ids", f"at most {max_ids} ids per call; page through the list")
     org = await organization(session, org_id)
     wanted = list(dict.fromkeys(ids))
-    found = await repo.assemblies_by_ids(session, org_id, wanted)
+    records = await snapshot_reads.member_records(session, org_id, wanted)
+    found = records.assemblies
     missing = [i for i in wanted if i not in found]
     if missing:
         shown = ", ".join(str(m) for m in missing[:5])
         raise NotFound(f"assembly {shown}{' and others' if len(missing) > 5 else ''}")
-    location_ids = {a.location_id for a in found.values()}
-    locations = await repo.locations_by_ids(session, org_id, location_ids)
-    contacts = await repo.contacts_at(session, org_id, location_ids)
-    zones = await repo.service_area_names(session, org_id, (loc.service_area_id for loc in locations.values()))
-    location_snaps = {lid: location_snapshot(loc, zones.get(loc.service_area_id, "")) for lid, loc in locations.items()}
-    contact_snaps = {lid: [contact_snapshot(c) for c in cs] for lid, cs in contacts.items()}
+    zones = records.service_area_names
+    location_snaps = {lid: location_snapshot(loc, zones[lid]) for lid, loc in records.locations.items()}
+    contact_snaps = {lid: [contact_snapshot(c) for c in cs] for lid, cs in records.contacts.items()}
     members = [
         MemberSnapshot(
             assembly=assembly_snapshot(found[i], today),
