@@ -76,6 +76,43 @@ def test_create_log_sends_an_email_at_once_and_it_appears_in_the_assembly_histor
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     expect(page.locator("#history-table tbody tr[data-method='letter']", has_text="One-time")).to_have_count(1)
 
+    # the letter waits in the Unsent queue until it is marked mailed there
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Unsent Communications").click()
+    page.get_by_label("Method").select_option("letter")
+    letter_row = page.locator("#unsent-table tbody tr", has_text=f"UI-{tag}")
+    expect(letter_row).to_have_count(1)
+    expect(letter_row).to_contain_text("One-time")
+    letter_row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Download letters").click()
+    expect(page.locator("#unsent-letters #one-time-letter-expiry")).to_contain_text("The link expires", timeout=30_000)
+    page.get_by_role("button", name="Mark mailed").click()
+    mailed = page.get_by_role("dialog", name="Mark letters mailed")
+    expect(mailed).to_contain_text("the 1 selected letter")
+    mailed.get_by_role("button", name="Mark mailed").click()
+    expect(page.locator("#unsent-message")).to_contain_text("1 letter recorded as mailed")
+    expect(page.locator("#unsent-table tbody tr", has_text=f"UI-{tag}")).to_have_count(0)
+    page.goto(f"/assemblies/{assembly['id']}")
+    expect(page.locator("#history-table tbody tr[data-method='letter']")).to_contain_text("Mailed")
+
+
+def test_create_log_by_keyboard_alone(sign_in, admin_api: httpx.Client):
+    tag = new_tag()
+    assembly = import_location(admin_api, tag, "Kim Lee", "", date.today() + timedelta(days=200))
+    page = sign_in(ADMIN, path=f"/locations/{assembly['location']['id']}")
+    opener = page.get_by_role("button", name="Create Log")
+    opener.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Create Log")
+    expect(dialog.get_by_label("Contact")).to_be_focused()
+    # a contact without email can only get a letter: the email choice is turned off and says why
+    dialog.get_by_label("Contact").select_option(assembly["contacts"][0]["id"])
+    expect(dialog.get_by_label("Email (sent at once)")).to_be_disabled()
+    expect(dialog.get_by_label("Letter (PDF to download)")).to_be_checked()
+    expect(dialog).to_contain_text("Kim Lee has no email address")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(opener).to_be_focused()
+
 
 def run_now(page: Page, on: date, type_name: str) -> None:
     page.get_by_role("button", name="Run auto-generation now").click()

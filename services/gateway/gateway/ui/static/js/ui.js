@@ -35,6 +35,8 @@ export function pageHeader(title, subtitle, actions = []) {
  */
 export function formDialog({ title, fields, submitLabel, danger = false, submit }) {
   return new Promise((resolve) => {
+    // keyboard users come back to the button that opened the dialog
+    const opener = document.activeElement;
     const message = h("div", { "aria-live": "assertive" });
     const submitButton = h("button", { type: "submit", class: danger ? "danger" : "primary" }, submitLabel);
     const cancel = h("button", { type: "button", onclick: () => close(undefined) }, "Cancel");
@@ -47,6 +49,7 @@ export function formDialog({ title, fields, submitLabel, danger = false, submit 
       done = true;
       dialog.close();
       dialog.remove();
+      if (opener && opener.isConnected && typeof opener.focus === "function") opener.focus();
       resolve(value);
     }
     dialog.addEventListener("cancel", (e) => {

@@ -233,7 +233,8 @@ export async function renderUnsent(main, ctx) {
         const body = { mailed_on: data.get("mailed_on") };
         if (ids) body.communication_ids = ids;
         const result = await post("/api/communications/mark-mailed", body);
-        say(infoAlert(`${formatNumber(result?.marked ?? 0)} letters recorded as mailed.`, "success"));
+        const marked = result?.marked ?? 0;
+        say(infoAlert(`${formatNumber(marked)} ${marked === 1 ? "letter" : "letters"} recorded as mailed on ${formatDate(body.mailed_on)}.`, "success"));
         selected.clear();
         await load();
       },
