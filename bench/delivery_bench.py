@@ -32,13 +32,14 @@ import aiosmtplib
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("KAFKA_NAMESPACE", f"bench{uuid.uuid4().hex[:6]}.")
+os.environ.setdefault("KAFKA_NAMESPACE", f"dbench{uuid.uuid4().hex[:6]}.")
 
 from tests.integration.delivery.harness import (  # noqa: E402
     DeliveryProcess,
     MailCatcher,
     ReportCollector,
     RequestProducer,
+    drop_topics,
     make_request,
     reset_postgres_database,
 )
@@ -155,6 +156,7 @@ async def main() -> None:
             )
         finally:
             catcher.close()
+            drop_topics(os.environ["KAFKA_NAMESPACE"])
 
 
 if __name__ == "__main__":

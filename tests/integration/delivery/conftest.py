@@ -16,6 +16,7 @@ from tests.integration.delivery.harness import (
     MailCatcher,
     ReportCollector,
     RequestProducer,
+    drop_topics,
     reset_postgres_database,
 )
 
@@ -35,11 +36,18 @@ def database_url(postgres_url: str | None, tmp_path: Path) -> str:
 
 
 @pytest.fixture(autouse=True)
-def namespace(monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test its own topics and consumer group: its delivery process sees only its events."""
+def namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each test its own topics and consumer group: its delivery process sees only its events.
+
+    The topics are deleted afterwards: the broker is shared and every namespace costs it memory.
+    """
     ns = f"d{uuid.uuid4().hex[:8]}."
     monkeypatch.setenv("KAFKA_NAMESPACE", ns)
-    return ns
+    yield ns
+    try:
+        drop_topics(ns)
+    except Exception as exc:  # cleanup only: never hide the test's own result
+        print(f"could not delete the topics of {ns}: {exc!r}")
 
 
 @pytest.fixture

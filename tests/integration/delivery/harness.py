@@ -97,6 +97,24 @@ def prepare_topics(timeout: float = 60) -> None:
         pool.submit(asyncio.run, run()).result()
 
 
+def drop_topics(namespace: str) -> None:
+    """Delete every topic of ``namespace`` (a finished test's), to spare the shared broker."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def run() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP, request_timeout_ms=30000)
+        await admin.start()
+        try:
+            mine = [t for t in await admin.list_topics() if t.startswith(namespace)]
+            if mine:
+                await admin.delete_topics(mine)
+        finally:
+            await admin.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
