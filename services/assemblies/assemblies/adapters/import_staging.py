@@ -13,7 +13,7 @@ touched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 from uuid import UUID
@@ -87,6 +87,9 @@ _TABLES = (
     AFFECTED_LOCATIONS,
     SUMMARIES,
 )
+
+
+NewLocations = Mapping[UUID, tuple[Location, list[Contact]]]
 
 
 @dataclass(frozen=True)
@@ -163,8 +166,11 @@ def _upsert(session: AsyncSession, table: Table, names: Sequence[str], source: A
     return dialect.insert(table).from_select(list(names), source)
 
 
-async def merge(session: AsyncSession, org_id: UUID) -> MergeCounts:
-    """Write the staged rows into the organization's records; answers what changed."""
+async def merge(session: AsyncSession, org_id: UUID, file_locations: NewLocations) -> MergeCounts:
+    """Write the staged rows into the organization's records; answers what changed.
+
+    ``file_locations``: each location of the file with the file's contacts there.
+    """
     IL, IC, IA = STAGED_LOCATIONS, STAGED_CONTACTS, STAGED_ASSEMBLIES
     CL, CC, AL, S = CHANGED_LOCATIONS, CHANGED_CONTACTS, AFFECTED_LOCATIONS, SUMMARIES
     location_data = [n for n in _LOCATION_FIELDS if n not in ("id", "org_id")]
@@ -239,7 +245,7 @@ async def merge(session: AsyncSession, org_id: UUID) -> MergeCounts:
     )
 
     await _analyze(session, AL)
-    await _stage_summaries(session, org_id)
+    await _stage_summaries(session, org_id, file_locations)
     await _analyze(session, S)
 
     summary_values = {n: S.c[n] for n in _SUMMARY_FIELDS if n != "search_text"}
@@ -275,24 +281,40 @@ async def merge(session: AsyncSession, org_id: UUID) -> MergeCounts:
     return MergeCounts(imported=imported, updated=updated, unchanged=total - imported - updated)
 
 
-async def _stage_summaries(session: AsyncSession, org_id: UUID) -> None:
-    AL = AFFECTED_LOCATIONS
+def _contact_order(contact: Contact) -> tuple[bool, str, str, str]:
+    # the order of repository.contacts_at, so every path writes the same search text
+    return (not contact.is_primary, contact.contact_type, contact.name, str(contact.id))
+
+
+async def _stage_summaries(session: AsyncSession, org_id: UUID, new_locations: NewLocations) -> None:
+    """Summaries of the affected locations: a location new with this file from its rows alone,
+    the others from what is stored now (their contacts may not all be in the file)."""
+    AL, CL = AFFECTED_LOCATIONS, CHANGED_LOCATIONS
+    created = {r.id for r in await session.execute(select(CL.c.id).where(not_(CL.c.existed)))}
+    records = []
+    for location_id in created:
+        location, contacts = new_locations[location_id]
+        summary = summarize_location(location, sorted(contacts, key=_contact_order))
+        records.append((location_id, *(getattr(summary, n) for n in _SUMMARY_FIELDS)))
     # joined by id only: the staged ids are the organization's own (uuid5 of org and natural key),
     # and an org_id condition tempts the planner into scanning the org's index once per id while
     # the statistics still say the organization is empty
-    rows = await session.execute(select(*(L.c[n] for n in _LOCATION_FIELDS)).select_from(AL.join(L, L.c.id == AL.c.id)))
+    stored = AL.join(L, L.c.id == AL.c.id).outerjoin(CL, and_(CL.c.id == AL.c.id, not_(CL.c.existed)))
+    rows = await session.execute(
+        select(*(L.c[n] for n in _LOCATION_FIELDS)).select_from(stored).where(CL.c.id.is_(None))
+    )
     locations = [location_from_row(r) for r in rows if r.org_id == org_id]
     contacts: dict[UUID, list[Contact]] = {}
-    rows = await session.execute(
-        select(C)
-        .select_from(AL.join(C, C.c.location_id == AL.c.id))
-        # the order of repository.contacts_at, so every path writes the same search text
-        .order_by(C.c.location_id, C.c.is_primary.desc(), C.c.contact_type, C.c.name, C.c.id)
-    )
-    for r in rows:
-        if r.org_id == org_id:
-            contacts.setdefault(r.location_id, []).append(contact_from_row(r))
-    records = []
+    if locations:
+        rows = await session.execute(
+            select(C)
+            .select_from(stored.join(C, C.c.location_id == AL.c.id))
+            .where(CL.c.id.is_(None))
+            .order_by(C.c.location_id, C.c.is_primary.desc(), C.c.contact_type, C.c.name, C.c.id)
+        )
+        for r in rows:
+            if r.org_id == org_id:
+                contacts.setdefault(r.location_id, []).append(contact_from_row(r))
     for location in locations:
         summary = summarize_location(location, contacts.get(location.id, []))
         records.append((location.id, *(getattr(summary, n) for n in _SUMMARY_FIELDS)))

@@ -75,20 +75,22 @@ class _Staging:
         self.locations: dict[UUID, Location] = {}
         self.contacts: dict[UUID, Contact] = {}
         self.assemblies: list[tuple[Assembly, UUID | None, UUID | None]] = []
-        self.seen_locations: set[UUID] = set()
         self.seen_contacts: set[UUID] = set()
+        self.file_locations: dict[UUID, tuple[Location, list[Contact]]] = {}
 
     def add(self, row: ImportRow) -> None:
         # FileConsistency has checked that a repeated location or contact equals its first row
         if row.service_area is not None:
             self.zones.setdefault(row.service_area.id, row.service_area)
-        if row.location.id not in self.seen_locations:
-            self.seen_locations.add(row.location.id)
+        at = self.file_locations.get(row.location.id)
+        if at is None:
+            at = self.file_locations[row.location.id] = (row.location, [])
             self.locations[row.location.id] = row.location
         for contact in row.contacts:
             if contact.id not in self.seen_contacts:
                 self.seen_contacts.add(contact.id)
                 self.contacts[contact.id] = contact
+                at[1].append(contact)
         ids = [c.id for c in row.contacts] + [None, None]
         self.assemblies.append((row.assembly, ids[0], ids[1]))
 
@@ -138,7 +140,7 @@ async def import_csv(session: AsyncSession, org_id: UUID, data: bytes, max_bytes
             await pending.flush()
     await pending.flush()
     await repo.save_service_areas(session, pending.zones.values())
-    counts = await staging.merge(session, org_id)
+    counts = await staging.merge(session, org_id, pending.file_locations)
     await staging.drop(session)
     report.imported, report.updated, report.unchanged = counts.imported, counts.updated, counts.unchanged
     return report
