@@ -10,7 +10,7 @@
 # Environment overrides:
 #   KAFKA_PORT (9092)  KAFKA_CONTROLLER_PORT (9093)  KAFKA_DATA_DIR (.data/kafka)
 #   KAFKA_CACHE_DIR (.cache/kafka)  KAFKA_VERSION (4.0.1)  KAFKA_WAIT_TIMEOUT (60 s)
-#   KAFKA_HEAP_OPTS ("-Xms256m -Xmx512m")  PYTHON (the project's .venv python)
+#   KAFKA_HEAP_OPTS ("-Xms512m -Xmx1g": every test namespace adds topics)  PYTHON (the project's .venv python)
 set -euo pipefail
 
 PROJECT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,7 +26,7 @@ KAFKA_HOST="127.0.0.1"
 KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$PROJECT/.data/kafka}"
 KAFKA_CACHE_DIR="${KAFKA_CACHE_DIR:-$PROJECT/.cache/kafka}"
 KAFKA_WAIT_TIMEOUT="${KAFKA_WAIT_TIMEOUT:-60}"
-KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}"
 PYTHON="${PYTHON:-$PROJECT/.venv/bin/python}"
 
 LIB_DIR="$KAFKA_CACHE_DIR/lib"
