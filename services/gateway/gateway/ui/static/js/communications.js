@@ -31,8 +31,9 @@ export function recipientOf(c) {
 
 /** The date that matters most for a communication: sent, mailed, else created. */
 export function whenOf(c) {
-  if (c.sent_at) return [formatDateTime(c.sent_at), h("div", { class: "hint" }, "Sent")];
+  // a letter counts as sent on the day it was mailed
   if (c.mailed_on) return [formatDate(c.mailed_on), h("div", { class: "hint" }, "Mailed")];
+  if (c.sent_at) return [formatDateTime(c.sent_at), h("div", { class: "hint" }, "Sent")];
   const created = c.created_at || c.generated_at;
   return created ? [formatDateTime(created), h("div", { class: "hint" }, "Created")] : "—";
 }
