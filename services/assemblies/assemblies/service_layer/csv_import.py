@@ -12,7 +12,10 @@ set-based statements (``adapters.import_staging``): no round trip per row or per
 from __future__ import annotations
 
 import csv
+import gc
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -99,8 +102,26 @@ class _Staging:
         self.locations, self.contacts, self.assemblies = {}, {}, []
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    # parsing allocates millions of small acyclic objects (reference counting frees them); the
+    # cyclic collector would walk the whole growing heap again and again, a third of the time
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 async def import_csv(session: AsyncSession, org_id: UUID, data: bytes, max_bytes: int) -> ImportReport:
     """Import one CSV file (docs/csv-import.md) into the organization, inside the caller's transaction."""
+    with _without_cyclic_gc():
+        return await _import(session, org_id, data, max_bytes)
+
+
+async def _import(session: AsyncSession, org_id: UUID, data: bytes, max_bytes: int) -> ImportReport:
     text = decode(data, max_bytes)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
