@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import shutil
@@ -177,13 +178,19 @@ async def fetch_combined(client: httpx.AsyncClient, headers: dict, batch_id, ids
 def plain_loop(letters: list[GeneratedCommunication], org: OrganizationSnapshot, folder: Path) -> tuple[int, float]:
     """The same letters with reportlab, one after the other, written to files: pages and seconds."""
     folder.mkdir(exist_ok=True)
+    # this process holds the whole batch in memory: keep the garbage collector off it, so the
+    # loop is as fast as a small process rendering letters (a stricter baseline)
+    gc.collect()
+    gc.freeze()
     started = time.perf_counter()
     pages = 0
     for comm in letters:
         rendered = render_letter(build_letter(comm, org, date(2026, 1, 5)))
         (folder / f"{comm.communication_id}.pdf").write_bytes(rendered.pdf)
         pages += rendered.pages
-    return pages, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    gc.unfreeze()
+    return pages, elapsed
 
 
 def start_service(work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
