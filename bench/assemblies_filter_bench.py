@@ -183,7 +183,9 @@ async def main() -> None:
         print(f"loaded in {time.perf_counter() - started:.0f}s", flush=True)
     async with engine.connect() as conn:
         total = (await conn.exec_driver_sql(f"SELECT count(*) FROM assemblies WHERE org_id = '{DEMO_ORG_ID}'")).scalar()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nworking list on {total} assemblies: count + first page (page_size 50), {args.runs} runs each")
+    print(f"(load average {load} on {os.cpu_count()} cores)")
     print(f"{'filter':52} {'total':>8} {'p50 ms':>8} {'p95 ms':>8}")
     worst = 0.0
     for name, raw in filters(today):
