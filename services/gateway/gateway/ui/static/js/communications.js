@@ -72,3 +72,21 @@ export function historyTable(id, items, { withAssemblies = false, empty = "No co
 export function yesNo(value, yesText = "Yes", noText = "No") {
   return value ? h("span", { class: "flag on" }, yesText) : h("span", { class: "flag" }, noText);
 }
+
+/**
+ * Ask for a letters link, waiting while the documents service is still rendering the letters
+ * (409 "not rendered yet") or building the combined PDF (503): letters are rendered a moment
+ * after they are generated. ``onWait(text)`` tells the admin; other errors are thrown at once.
+ */
+export async function letterLinkWhenReady(request, onWait, { attempts = 40, delayMs = 1500 } = {}) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await request();
+    } catch (error) {
+      const rendering = error?.status === 503 || (error?.status === 409 && /not rendered/i.test(error.message || ""));
+      if (!rendering || attempt >= attempts) throw error;
+      if (onWait) onWait(error.status === 503 ? "The combined PDF is being prepared…" : "The letters are still being rendered…");
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}

@@ -4,6 +4,7 @@
 import { get, post } from "./api.js";
 import { formatDateTime, h, label, replace } from "./dom.js";
 import { errorAlert, field, formDialog, infoAlert } from "./ui.js";
+import { letterLinkWhenReady } from "./communications.js";
 
 function contactText(c) {
   const reach = c.email ? c.email : "no email";
@@ -151,8 +152,9 @@ async function showOutcome(c, say) {
     return;
   }
   // a letter waits in the unsent queue: a link to its PDF, re-requestable
-  const request = () => post("/api/communications/letters", { communication_ids: [c.id] });
   const slot = h("div", {}, "Preparing the download link…");
+  const request = () =>
+    letterLinkWhenReady(() => post("/api/communications/letters", { communication_ids: [c.id] }), (text) => replace(slot, text));
   const draw = (link) => replace(slot, letterLinkBox(link, async () => {
     try {
       draw(await request());

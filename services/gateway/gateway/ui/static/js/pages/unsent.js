@@ -4,7 +4,7 @@
 
 import { get, post } from "../api.js";
 import { badge, formatDate, formatNumber, h, label, replace, todayIso } from "../dom.js";
-import { recipientOf } from "../communications.js";
+import { letterLinkWhenReady, recipientOf } from "../communications.js";
 import { letterLinkBox } from "../create_log.js";
 import { errorAlert, field, formDialog, infoAlert, pageHeader } from "../ui.js";
 
@@ -199,7 +199,8 @@ export async function renderUnsent(main, ctx) {
 
   async function downloadLetters() {
     const ids = selectedLetters();
-    const request = () => post("/api/communications/letters", ids ? { communication_ids: ids } : undefined);
+    const request = () =>
+      letterLinkWhenReady(() => post("/api/communications/letters", ids ? { communication_ids: ids } : undefined), (text) => say(infoAlert(text)));
     const link = await act("Preparing the letters PDF", request);
     if (!link) return;
     say("");
