@@ -72,6 +72,15 @@ STAGED_ASSEMBLIES = _temp(
 CHANGED_LOCATIONS = _temp("import_changed_locations", Column("id", Uuid), Column("existed", Boolean))
 CHANGED_CONTACTS = _temp("import_changed_contacts", Column("id", Uuid))
 AFFECTED_LOCATIONS = _temp("import_affected_locations", Column("id", Uuid))
+ASSEMBLY_STATES = _temp(
+    "import_assembly_states",
+    Column("id", Uuid),
+    Column("location_id", Uuid),
+    Column("contact1_id", Uuid),
+    Column("contact2_id", Uuid),
+    Column("is_new", Boolean),
+    Column("changed", Boolean),
+)
 SUMMARIES = _temp(
     "import_summaries",
     Column("location_id", Uuid),
@@ -85,6 +94,7 @@ _TABLES = (
     CHANGED_LOCATIONS,
     CHANGED_CONTACTS,
     AFFECTED_LOCATIONS,
+    ASSEMBLY_STATES,
     SUMMARIES,
 )
 
@@ -173,6 +183,7 @@ async def merge(session: AsyncSession, org_id: UUID, file_locations: NewLocation
     """
     IL, IC, IA = STAGED_LOCATIONS, STAGED_CONTACTS, STAGED_ASSEMBLIES
     CL, CC, AL, S = CHANGED_LOCATIONS, CHANGED_CONTACTS, AFFECTED_LOCATIONS, SUMMARIES
+    ST = ASSEMBLY_STATES
     location_data = [n for n in _LOCATION_FIELDS if n not in ("id", "org_id")]
     contact_data = [n for n in _CONTACT_FIELDS if n not in ("id", "org_id", "location_id")]
     assembly_data = [n for n in _ASSEMBLY_FIELDS if n not in ("id", "org_id")]
@@ -195,24 +206,37 @@ async def merge(session: AsyncSession, org_id: UUID, file_locations: NewLocation
             .where(or_(C.c.id.is_(None), _differs(IC, C, contact_data))),
         )
     )
-    assembly_changed = or_(A.c.id.is_(None), _differs(IA, A, assembly_data))
+    # each staged assembly compared once with the stored one
+    await session.execute(
+        ST.insert().from_select(
+            ["id", "location_id", "contact1_id", "contact2_id", "is_new", "changed"],
+            select(
+                IA.c.id,
+                IA.c.location_id,
+                IA.c.contact1_id,
+                IA.c.contact2_id,
+                A.c.id.is_(None),
+                or_(A.c.id.is_(None), _differs(IA, A, assembly_data)),
+            ).select_from(IA.outerjoin(A, A.c.id == IA.c.id)),
+        )
+    )
+    await _analyze(session, CL, CC, ST)
     touched = or_(
-        assembly_changed,
-        IA.c.location_id.in_(select(CL.c.id)),
-        IA.c.contact1_id.in_(select(CC.c.id)),
-        IA.c.contact2_id.in_(select(CC.c.id)),
+        ST.c.changed,
+        ST.c.location_id.in_(select(CL.c.id)),
+        ST.c.contact1_id.in_(select(CC.c.id)),
+        ST.c.contact2_id.in_(select(CC.c.id)),
     )
     counts = (
         await session.execute(
             select(
                 func.count(),
-                func.coalesce(func.sum(case((A.c.id.is_(None), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((and_(A.c.id.is_not(None), touched), 1), else_=0)), 0),
-            ).select_from(IA.outerjoin(A, A.c.id == IA.c.id))
+                func.coalesce(func.sum(case((ST.c.is_new, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((and_(not_(ST.c.is_new), touched), 1), else_=0)), 0),
+            )
         )
     ).one()
     total, imported, updated = (int(v) for v in counts)
-    await _analyze(session, CL, CC)
 
     # locations whose assemblies need their summary (re)computed
     await session.execute(
@@ -221,7 +245,7 @@ async def merge(session: AsyncSession, org_id: UUID, file_locations: NewLocation
             union(
                 select(CL.c.id),
                 select(IC.c.location_id).where(IC.c.id.in_(select(CC.c.id))),
-                select(IA.c.location_id).select_from(IA.outerjoin(A, A.c.id == IA.c.id)).where(assembly_changed),
+                select(ST.c.location_id).where(ST.c.changed),
             ),
         )
     )
@@ -252,10 +276,11 @@ async def merge(session: AsyncSession, org_id: UUID, file_locations: NewLocation
     search_text = func.lower(IA.c.serial_number).concat(" | ").concat(S.c.search_text)
     source = (
         select(*(IA.c[n] for n in _ASSEMBLY_FIELDS), *summary_values.values(), search_text)
-        .select_from(IA.join(S, S.c.location_id == IA.c.location_id).outerjoin(A, A.c.id == IA.c.id))
-        .where(assembly_changed)
+        .select_from(IA.join(ST, ST.c.id == IA.c.id).join(S, S.c.location_id == IA.c.location_id))
+        .where(ST.c.changed)
     )
     stmt = _upsert(session, A, [*_ASSEMBLY_FIELDS, *summary_values, "search_text"], source)
+    await _defer_search_index(session)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[A.c.id], set_={n: stmt.excluded[n] for n in (*assembly_data, *_SUMMARY_FIELDS)}
@@ -278,7 +303,29 @@ async def merge(session: AsyncSession, org_id: UUID, file_locations: NewLocation
         )
         .values(**summary_values, search_text=stored_search_text)
     )
+    await _merge_search_index(session)
     return MergeCounts(imported=imported, updated=updated, unchanged=total - imported - updated)
+
+
+# The trigram index of free-text search takes ~70 entries per assembly. By default each
+# writer merges the index's pending list into the index every 4 MB of entries; an import
+# lets it grow and merges it once, sorted, before committing (10-20% of an import's time).
+_SEARCH_INDEX = "ix_assemblies_search_trgm"
+
+
+async def _defer_search_index(session: AsyncSession) -> None:
+    if _is_postgres(session):
+        await session.execute(text("SET LOCAL gin_pending_list_limit = '256MB'"))
+
+
+async def _merge_search_index(session: AsyncSession) -> None:
+    if not _is_postgres(session):
+        return
+    await session.execute(text("RESET gin_pending_list_limit"))
+    await session.execute(
+        text("SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.relname = :name AND c.relkind = 'i'"),
+        {"name": _SEARCH_INDEX},
+    )
 
 
 def _contact_order(contact: Contact) -> tuple[bool, str, str, str]:
