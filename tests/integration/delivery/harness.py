@@ -115,7 +115,27 @@ def drop_topics(namespace: str) -> None:
         pool.submit(asyncio.run, run()).result()
 
 
+def _die_with_parent() -> None:
+    """In the child: be killed when the test process dies, so no server outlives its test run."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+
+
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float, what: str, log: Path) -> None:
+    """Wait until ``url`` answers 200; a process that never gets there is killed, not left behind."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -126,6 +146,8 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float, what: st
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
+    proc.kill()
+    proc.wait()
     raise RuntimeError(f"{what} not ready after {timeout}s: {log.read_text()[-3000:]}")
 
 
@@ -146,10 +168,7 @@ class MailCatcher:
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.http_port}", timeout=30)
 
     def start(self) -> MailCatcher:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "mailcatcher"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
+        self.proc = _spawn("mailcatcher", self.env, self.log)
         _wait_http(f"http://127.0.0.1:{self.http_port}/healthz", self.proc, 30, "mail catcher", self.log)
         return self
 
@@ -203,10 +222,7 @@ class DeliveryProcess:
 
     def start(self) -> DeliveryProcess:
         prepare_topics()
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "delivery"], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
+        self.proc = _spawn("delivery", self.env, self.log)
         _wait_http(f"http://127.0.0.1:{self.http_port}/readyz", self.proc, 90, "delivery", self.log)
         return self
 
