@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
+
+from servicekit.kafka import delete_namespace_topics
 
 TEST_DB = os.environ.get("TEST_DB", "postgres")
 PG_BASE_URL = os.environ.get(
@@ -20,3 +24,14 @@ os.environ.setdefault("KAFKA_NAMESPACE", f"t{uuid.uuid4().hex[:8]}.")
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     return KAFKA_BOOTSTRAP
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_the_session_topics() -> Iterator[None]:
+    """Each run leaves a broker as it found it: its namespace's topics are deleted at the end."""
+    namespace = os.environ["KAFKA_NAMESPACE"]
+    yield
+    try:
+        asyncio.run(delete_namespace_topics(KAFKA_BOOTSTRAP, namespace))
+    except Exception as exc:  # a broker that is gone has nothing left to clean
+        print(f"could not delete the topics of {namespace}: {exc}")

@@ -180,3 +180,21 @@ async def ensure_topics(bootstrap_servers: str, partitions: int, names: tuple[st
                 pass
     finally:
         await admin.close()
+
+
+async def delete_namespace_topics(bootstrap_servers: str, namespace: str) -> int:
+    """Delete every topic of a ``KAFKA_NAMESPACE`` (test runs clean up after themselves).
+
+    Refuses an empty namespace: that would be the production topics.
+    """
+    if not namespace:
+        raise ValueError("refusing to delete the topics of the empty namespace")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="topic-cleanup")
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(namespace)]
+        if mine:
+            await admin.delete_topics(mine)
+        return len(mine)
+    finally:
+        await admin.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from servicekit.kafka import delete_namespace_topics
 from servicekit.runtime import ServiceRuntime
 from tests.conftest import KAFKA_BOOTSTRAP, PG_BASE_URL, TEST_DB
 from tests.integration.platform.probe_service import ProbeSettings, metadata
@@ -38,10 +39,11 @@ def probe_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def namespace(monkeypatch: pytest.MonkeyPatch) -> str:
+def namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     ns = f"p{uuid.uuid4().hex[:8]}."
     monkeypatch.setenv("KAFKA_NAMESPACE", ns)
-    return ns
+    yield ns
+    asyncio.run(delete_namespace_topics(KAFKA_BOOTSTRAP, ns))
 
 
 @pytest.fixture

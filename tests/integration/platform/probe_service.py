@@ -20,7 +20,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inser
 
 from contracts.envelope import Event
 from servicekit import inbox
-from servicekit.kafka import PoisonMessage, subscriber, with_correlation
+from servicekit.kafka import PoisonMessage, ensure_topics, subscriber, with_correlation
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 
@@ -100,6 +100,9 @@ async def _main() -> None:
     settings = ProbeSettings()
     configure_logging("probe", "INFO", json_logs=False)
     runtime = build(settings)
+    # services get their topics from ensure_topics at start; the probe's own topic must exist
+    # before it subscribes, or the consumer only notices it at its next metadata refresh
+    await ensure_topics(settings.kafka_bootstrap_servers, 6, names=(PROBE_TOPIC,))
     await runtime.start()
     print("probe ready", flush=True)
     try:

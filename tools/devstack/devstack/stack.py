@@ -55,6 +55,7 @@ class StackConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     python: str = sys.executable
     log_json: bool = False
+    drop_topics_on_stop: bool = False
 
     @classmethod
     def for_tests(cls, data_dir: Path, **overrides: object) -> StackConfig:
@@ -68,6 +69,7 @@ class StackConfig:
             kafka_namespace=f"e2e{uuid.uuid4().hex[:8]}.",
             port_offset=int(os.environ.get("E2E_PORT_OFFSET", "1000")),
             demo_assemblies=120,
+            drop_topics_on_stop=True,
         )
         for key, value in overrides.items():
             setattr(config, key, value)
@@ -221,9 +223,22 @@ class Stack:
             proc.wait(timeout=5)
 
     def stop(self) -> None:
-        """Stop every process this stack started, newest first."""
+        """Stop every process this stack started, newest first; a test stack drops its topics."""
         for name in reversed(list(self.processes)):
             self.stop_process(name)
+        if self.config.drop_topics_on_stop and self.config.kafka_namespace:
+            drop = (
+                "import asyncio, sys\n"
+                "from servicekit.kafka import delete_namespace_topics\n"
+                "asyncio.run(delete_namespace_topics(sys.argv[1], sys.argv[2]))"
+            )
+            subprocess.run(
+                [self.config.python, "-c", drop, self.config.kafka_bootstrap, self.config.kafka_namespace],
+                cwd=ROOT,
+                capture_output=True,
+                check=False,
+                timeout=60,
+            )
 
     def __enter__(self) -> Stack:
         self.start()
