@@ -115,7 +115,7 @@ class Stack:
             env[f"{p}_MAILCATCHER_URL"] = c.url("mailcatcher")
         env["MAILCATCHER_SMTP_PORT"] = str(c.port("smtp"))
         env["MAILCATCHER_HTTP_PORT"] = str(c.port("mailcatcher"))
-        env["MAILCATCHER_STORAGE_DIR"] = str(c.data_dir / "mail")
+        env["MAILCATCHER_STORE_DIR"] = str(c.data_dir / "mail")
         env["DELIVERY_SMTP_HOST"] = "127.0.0.1"
         env["DELIVERY_SMTP_PORT"] = str(c.port("smtp"))
         env["DOCUMENTS_STORAGE_DIR"] = str(c.data_dir / "documents")
