@@ -92,24 +92,42 @@ class DeadLetterPolicy:
         return DeadLetterMiddleware
 
     async def _dead_letter(self, context: Any, raw: Any, exc: BaseException) -> None:
-        broker: KafkaBroker = context.get("broker")
-        headers = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in (raw.headers or [])}
-        headers.update(
-            {
-                "dlq_error": f"{type(exc).__name__}: {exc}"[:2000],
-                "dlq_topic": raw.topic,
-                "dlq_partition": str(raw.partition),
-                "dlq_offset": str(raw.offset),
-            }
-        )
-        await broker.publish(
-            raw.value,
-            topic=topic_names.dlq(raw.topic),
-            key=raw.key,
-            headers=headers,
-        )
+        await publish_dead_letter(context.get("broker"), raw, exc)
         self.dead_lettered += 1
-        log.error("message %s[%s]@%s sent to dead letters: %r", raw.topic, raw.partition, raw.offset, exc)
+
+
+async def publish_dead_letter(broker: KafkaBroker, record: Any, exc: BaseException) -> None:
+    """Publish one consumed record to ``<topic>.dlq`` with the error and its origin in the headers."""
+    headers = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in (record.headers or [])}
+    headers.update(
+        {
+            "dlq_error": f"{type(exc).__name__}: {exc}"[:2000],
+            "dlq_topic": record.topic,
+            "dlq_partition": str(record.partition),
+            "dlq_offset": str(record.offset),
+        }
+    )
+    await broker.publish(record.value, topic=topic_names.dlq(record.topic), key=record.key, headers=headers)
+    log.error("message %s[%s]@%s sent to dead letters: %r", record.topic, record.partition, record.offset, exc)
+
+
+def batch_decoder(event_type: type[E], broker: KafkaBroker) -> Callable[..., Awaitable[list[E]]]:
+    """Decoder for a batch subscriber: every record on its own, bad ones to the dead letters.
+
+    The handler then takes ``list[EventType]`` (which the AsyncAPI document shows), and one
+    undecodable record never holds back the others of its poll.
+    """
+
+    async def decode(msg: Any, _original: Any = None) -> list[E]:
+        decoded: list[E] = []
+        for record in msg.raw_message:
+            try:
+                decoded.append(event_type.from_json_bytes(record.value or b""))
+            except _POISON as exc:
+                await publish_dead_letter(broker, record, exc)
+        return decoded
+
+    return decode
 
 
 def create_broker(

@@ -18,34 +18,16 @@ one bad message never blocks the others.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from pydantic import ValidationError
 
-from contracts import topics
 from contracts.events import BatchClosed, DeliveryRequested
 from delivery.service_layer.delivery import DeliveryService
-from servicekit.kafka import subscriber, with_correlation
+from servicekit.kafka import batch_decoder, subscriber, with_correlation
 
 log = logging.getLogger(__name__)
 
 GROUP = "delivery"
-
-
-async def _dead_letter(broker: KafkaBroker, record: Any, exc: BaseException) -> None:
-    headers = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in (record.headers or [])}
-    headers.update(
-        {
-            "dlq_error": f"{type(exc).__name__}: {exc}"[:2000],
-            "dlq_topic": record.topic,
-            "dlq_partition": str(record.partition),
-            "dlq_offset": str(record.offset),
-        }
-    )
-    await broker.publish(record.value, topic=topics.dlq(record.topic), key=record.key, headers=headers)
-    log.error("delivery request %s[%s]@%s sent to dead letters: %r", record.topic, record.partition, record.offset, exc)
 
 
 def register_consumers(
@@ -59,15 +41,10 @@ def register_consumers(
         max_records=batch_size,
         max_poll_records=batch_size,
         batch_timeout_ms=batch_timeout_ms,
+        decoder=batch_decoder(DeliveryRequested, broker),
         description="One email per message (key communication_id); polled in batches, sent concurrently.",
     )
-    async def handle_delivery_requested(message: KafkaMessage) -> None:
-        requests: list[DeliveryRequested] = []
-        for record in message.raw_message:
-            try:
-                requests.append(DeliveryRequested.from_json_bytes(record.value or b""))
-            except (ValidationError, ValueError) as exc:
-                await _dead_letter(broker, record, exc)
+    async def handle_delivery_requested(requests: list[DeliveryRequested]) -> None:
         if requests:
             with_correlation(requests[0])
             await service.handle_delivery_requests(requests)
