@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from pathlib import Path
 
@@ -77,6 +78,13 @@ def _schedule_purge(runtime: ServiceRuntime, service: DocumentsService, interval
     runtime.on_stop.append(stop)
 
 
+async def _freeze_startup_objects(_runtime: ServiceRuntime) -> None:
+    # rendering allocates many short-lived objects; keep the collector's full passes off the
+    # long-lived modules and framework objects loaded at start
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, storage: DocumentStorage | None = None
 ) -> FastAPI:
@@ -85,6 +93,7 @@ def create_app(
     service = build_service(runtime, settings, clock=clock, storage=storage)
     assert runtime.broker is not None
     consumers.register(runtime.broker, service)
+    runtime.on_start.append(_freeze_startup_objects)
     _schedule_purge(runtime, service, settings.purge_interval_seconds)
     app = runtime.http_app(title="documents", routers=[router])
     app.state.documents = service
