@@ -94,11 +94,6 @@ To stay in compliance:
 
 Questions? {% if org.phone %}Call us at {{ org.phone }}{% if org.reply_to %} or write{% endif %}\
 {% else %}Write{% endif %}{% if org.reply_to %} to {{ org.reply_to }}{% endif %}.
-
-Sincerely,
-
-{{ org.name }}
-*Cross-Connection Control Program*
 """
 
 
@@ -115,8 +110,7 @@ def _single_notice(headline: str, sentence: str) -> dict[str, str]:
         + headline
         + "**\n\nDear {{ contact.name }},\n\n"
         + sentence
-        + "\n\n[[assemblies_table]]\n\nPlease have a certified backflow tester test it and send us the results."
-        + "\n\nSincerely,\n\n{{ org.name }}\n*Cross-Connection Control Program*\n",
+        + "\n\n[[assemblies_table]]\n\nPlease have a certified backflow tester test it and send us the results.\n",
     }
 
 
@@ -142,11 +136,6 @@ to our cross-connection control program. Our records list the following at **{{ 
 
 Please review the enclosed program information and keep this letter with your property records. \
 No action is needed before **{{ batch.due_date }}**.
-
-Sincerely,
-
-{{ org.name }}
-*Cross-Connection Control Program*
 """
 
 

@@ -43,7 +43,7 @@ ORGANIZATIONS = {
         reply_to="backflow@riverbend-water.example",
         phone="(555) 010-2000",
         timezone="America/Los_Angeles",
-        letterhead="Riverbend Water Utility\nCross-Connection Control Program\n200 River Road, Riverbend, WA 98001",
+        letterhead="Cross-Connection Control Program",
     ),
     OTHER_ORG_ID: Organization(
         id=OTHER_ORG_ID,
@@ -56,7 +56,7 @@ ORGANIZATIONS = {
         reply_to="backflow@lakeside-water.example",
         phone="(555) 010-3000",
         timezone="America/Los_Angeles",
-        letterhead="Lakeside Water District\nBackflow Prevention Program\n15 Shore Drive, Lakeside, WA 98300",
+        letterhead="Backflow Prevention Program",
     ),
 }
 
