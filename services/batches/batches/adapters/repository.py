@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from batches.adapters import orm
 from batches.adapters.bulk import insert_ignoring_conflicts_bulk
+from batches.adapters.queue_repository import DELIVERY_COLUMNS
 from batches.domain.batch import Batch, BatchState
 from batches.domain.communication import CommunicationStatus, Method, message_id_for
 from contracts.events import GeneratedCommunication, SkippedMember
@@ -292,21 +293,7 @@ class BatchRepository:
             error="",
             permanent_failure=False,
             updated_at=at,
-        ).returning(
-            c.c.id,
-            c.c.contact_id,
-            c.c.recipient_name,
-            c.c.recipient_email,
-            c.c.cc,
-            c.c.bcc,
-            c.c.subject,
-            c.c.body_text,
-            c.c.body_html,
-            c.c.request_seq,
-            c.c.include_pdf_in_email,
-            c.c.document_id,
-            c.c.message_id,
-        )
+        ).returning(*DELIVERY_COLUMNS)
         return list((await self.session.execute(stmt)).all())
 
     async def mark_letters_mailed(

@@ -17,13 +17,13 @@ from batches.adapters.repository import BatchRepository
 from batches.domain.batch import SENDABLE_STATES, Batch, BatchState, clone_name
 from batches.domain.chunking import chunk_by_location
 from batches.domain.communication import REMOVABLE, CommunicationStatus, apply_delivery_report
+from batches.service_layer.delivery_requests import delivery_request
 from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo
 from batches.service_layer.ports import Assemblies, Documents, LettersLink, TemplateInfo, Templates
 from contracts.events import (
     BatchClosed,
     CommunicationsGenerated,
     DeliveryReported,
-    DeliveryRequested,
     GenerationRequested,
     LetterRendered,
 )
@@ -321,31 +321,6 @@ async def _locked(repo: BatchRepository, batch: Batch) -> Batch:
 # -- sending ---------------------------------------------------------------------------------
 
 
-def _delivery_request(batch: Batch, organization: dict[str, Any], row: Any, correlation: str) -> DeliveryRequested:
-    attach = bool(row.include_pdf_in_email)
-    return DeliveryRequested(
-        org_id=batch.org_id,
-        correlation_id=correlation,
-        communication_id=row.id,
-        batch_id=batch.id,
-        contact_id=row.contact_id,
-        to_email=row.recipient_email,
-        to_name=row.recipient_name,
-        cc=list(row.cc or []),
-        bcc=list(row.bcc or []),
-        from_email=organization.get("from_email", ""),
-        from_name=organization.get("name", ""),
-        reply_to=organization.get("reply_to", ""),
-        subject=row.subject,
-        body_text=row.body_text,
-        body_html=row.body_html,
-        message_id=row.message_id,
-        attachment_document_id=row.document_id if attach else None,
-        attachment_filename="letter.pdf" if attach else "",
-        request_seq=row.request_seq,
-    )
-
-
 async def _queue(
     deps: Dependencies,
     identity: Identity,
@@ -373,7 +348,7 @@ async def _queue(
         await outbox.stage(
             session,
             deps.tables,
-            [(_delivery_request(batch, organization, row, correlation), str(row.id)) for row in rows],
+            [(delivery_request(row, organization, correlation), str(row.id)) for row in rows],
         )
         result = {"queued": len(rows)}
         if communication_ids is not None:
