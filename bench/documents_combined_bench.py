@@ -36,8 +36,9 @@ from uuid import uuid4
 import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaTimeoutError
+
+from servicekit.kafka import delete_namespace_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -200,16 +201,10 @@ def start_service(work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 async def delete_topics(bootstrap: str, namespace: str) -> None:
     """Leave the shared broker as it was: drop this run's topics."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        await admin.start()
-        mine = [t for t in await admin.list_topics() if t.startswith(namespace)]
-        if mine:
-            await admin.delete_topics(mine)
+        await delete_namespace_topics(bootstrap, namespace)
     except Exception as exc:  # cleanup only
         print(f"could not delete the bench topics: {exc!r}")
-    finally:
-        await admin.close()
 
 
 def mb(n: int) -> str:

@@ -29,6 +29,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from contracts.events import BatchClosed, DeliveryReported, DeliveryRequested
+from servicekit.kafka import delete_namespace_topics
 from servicekit.naming import topic_name
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,20 +100,8 @@ def prepare_topics(timeout: float = 60) -> None:
 
 def drop_topics(namespace: str) -> None:
     """Delete every topic of ``namespace`` (a finished test's), to spare the shared broker."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    async def run() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP, request_timeout_ms=30000)
-        await admin.start()
-        try:
-            mine = [t for t in await admin.list_topics() if t.startswith(namespace)]
-            if mine:
-                await admin.delete_topics(mine)
-        finally:
-            await admin.close()
-
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
+        pool.submit(asyncio.run, delete_namespace_topics(KAFKA_BOOTSTRAP, namespace)).result()
 
 
 def _die_with_parent() -> None:
