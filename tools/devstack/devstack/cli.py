@@ -42,10 +42,11 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()
     try:
-        print("starting the mail catcher and the services ...", flush=True)
-        stack.start()
+        # written before starting, so `status`, `up` and `down` see a stack that is still starting
         PIDFILE.parent.mkdir(parents=True, exist_ok=True)
         PIDFILE.write_text(str(os.getpid()))
+        print("starting the mail catcher and the services ...", flush=True)
+        stack.start()
         print(
             BANNER.format(
                 gateway=stack.config.url("gateway"), mail=stack.config.url("mailcatcher"), logs=stack.log_dir
@@ -89,16 +90,23 @@ def up(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "devstack", "run", "--database", args.database]
     if args.assemblies:
         cmd += ["--assemblies", str(args.assemblies)]
+    offset = log.stat().st_size if log.exists() else 0
+
+    def this_run() -> str:
+        with open(log, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
+
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+            print(this_run()[-3000:], file=sys.stderr)
             return 1
-        if "ready in" in log.read_text(errors="replace"):
-            text = log.read_text(errors="replace")
-            print(text[text.rfind("Batch communications is running") - 2 :].strip())
+        text = this_run()
+        if "ready in" in text:
+            print(text[text.rfind("Batch communications is running") :].strip())
             print("  `make down` stops it.")
             return 0
         time.sleep(0.5)
