@@ -25,7 +25,7 @@ help:
 	@echo "make infra-down    stop Kafka and PostgreSQL started by infra-up"
 	@echo "make infra-status  is our Kafka / PostgreSQL running"
 	@echo "make test          infra-up, then pytest (unit, integration, e2e) \$$PYTEST_ARGS (TEST_DB=postgres|sqlite)"
-	@echo "make lint          ruff check + ruff format --check"
+	@echo "make lint          ruff check + ruff format --check + mypy (contracts and every domain)"
 	@echo "make run|up|down   run the system (scripts/run.sh, up.sh, down.sh)"
 
 bootstrap:
@@ -55,6 +55,7 @@ test: infra-up
 lint: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy --ignore-missing-imports contracts/contracts $(wildcard services/*/*/domain)
 
 # ---------------------------------------------------------------------------------------
 # run / up / down: wired by the services' engineer in scripts/run.sh, scripts/up.sh,
