@@ -1,24 +1,11 @@
 """SQLAlchemy tables of the delivery service: the delivery ledger and the closed batches."""
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, Uuid
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Table, Text, Uuid
 
+from servicekit.db import service_metadata
 from servicekit.messaging_tables import add_messaging_tables
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
-
-
-metadata = Base.metadata
+metadata = service_metadata()
 messaging = add_messaging_tables(metadata)
 
 deliveries = Table(

@@ -1,24 +1,11 @@
 """SQLAlchemy tables of the documents service."""
 
-from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Uuid
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, String, Table, Uuid
 
+from servicekit.db import service_metadata
 from servicekit.messaging_tables import add_messaging_tables
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
-
-
-metadata = Base.metadata
+metadata = service_metadata()
 messaging = add_messaging_tables(metadata)
 
 letters = Table(
