@@ -73,7 +73,8 @@ async def test_a_consumer_killed_before_committing_gets_the_event_again_and_the_
     event = ThingHappened(org_id=ORG, value=f"crash {crash}")
     async with publisher.sessions.begin() as session:
         await outbox.stage(session, publisher.tables, event, key="k")
-    assert doomed.wait_exit() != 0, "the probe should have been killed while handling the event"
+    # wait in a thread: the relay that publishes the event runs on this event loop
+    assert await asyncio.to_thread(doomed.wait_exit) != 0, "the probe should have been killed while handling the event"
     assert await count(publisher, seen, event.event_id) == 1
     assert await count(publisher, effects, event.event_id) == (1 if crash == "after_commit" else 0)
 
