@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -24,6 +25,25 @@ os.environ.setdefault("KAFKA_NAMESPACE", f"t{uuid.uuid4().hex[:8]}.")
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     return KAFKA_BOOTSTRAP
+
+
+@contextmanager
+def own_kafka_namespace(prefix: str) -> Iterator[str]:
+    """A Kafka namespace of one's own for a test package; restored and its topics dropped after."""
+    previous = os.environ.get("KAFKA_NAMESPACE")
+    namespace = f"{prefix}{uuid.uuid4().hex[:8]}."
+    os.environ["KAFKA_NAMESPACE"] = namespace
+    try:
+        yield namespace
+    finally:
+        if previous is None:
+            os.environ.pop("KAFKA_NAMESPACE", None)
+        else:
+            os.environ["KAFKA_NAMESPACE"] = previous
+        try:
+            asyncio.run(delete_namespace_topics(KAFKA_BOOTSTRAP, namespace))
+        except Exception as exc:  # a broker that is gone has nothing left to clean
+            print(f"could not delete the topics of {namespace}: {exc}")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,6 @@ would receive and can answer with delivery reports.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -32,7 +31,7 @@ from generator.config import Settings as GeneratorSettings
 from servicekit.clock import FixedClock
 from servicekit.identity import HEADER, issue_identity_token, verify_identity_token
 from servicekit.naming import group_name, topic_name
-from tests.conftest import KAFKA_BOOTSTRAP, PG_BASE_URL, TEST_DB
+from tests.conftest import KAFKA_BOOTSTRAP, PG_BASE_URL, TEST_DB, own_kafka_namespace
 from tests.integration.batches.batches_stubs import Server
 from tests.unit.batches.batches_fakes import organization
 
@@ -41,14 +40,8 @@ SECRET = "auto-integration-identity-secret-0123456789"
 
 @pytest.fixture(scope="package")
 def auto_namespace() -> Iterator[str]:
-    previous = os.environ.get("KAFKA_NAMESPACE")
-    namespace = f"ta{uuid.uuid4().hex[:8]}."
-    os.environ["KAFKA_NAMESPACE"] = namespace
-    yield namespace
-    if previous is None:
-        os.environ.pop("KAFKA_NAMESPACE", None)
-    else:
-        os.environ["KAFKA_NAMESPACE"] = previous
+    with own_kafka_namespace("ta") as namespace:
+        yield namespace
 
 
 async def database_url(name: str, tmp: Any) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 from batches.bootstrap import create_app
 from batches.config import Settings
 from servicekit.identity import HEADER, issue_identity_token
-from tests.conftest import KAFKA_BOOTSTRAP, PG_BASE_URL, TEST_DB
+from tests.conftest import KAFKA_BOOTSTRAP, PG_BASE_URL, TEST_DB, own_kafka_namespace
 from tests.integration.batches.batches_stubs import DeliveryListener, GeneratorPlayer, Neighbours, Server
 from tests.unit.batches.batches_fakes import organization
 
@@ -26,14 +25,8 @@ SECRET = "batches-integration-identity-secret-0123456789"
 def batches_namespace() -> Iterator[str]:
     # our own namespace, only while the batches tests run: their stub generator and delivery
     # must not answer (or steal) other packages' events
-    previous = os.environ.get("KAFKA_NAMESPACE")
-    namespace = f"tb{uuid.uuid4().hex[:8]}."
-    os.environ["KAFKA_NAMESPACE"] = namespace
-    yield namespace
-    if previous is None:
-        os.environ.pop("KAFKA_NAMESPACE", None)
-    else:
-        os.environ["KAFKA_NAMESPACE"] = previous
+    with own_kafka_namespace("tb") as namespace:
+        yield namespace
 
 
 @pytest.fixture(scope="session")
