@@ -30,12 +30,13 @@ export async function renderUnsent(main, ctx) {
     pageHeader("Unsent Communications", "Auto-generated and one-time notices waiting to be sent or mailed.", [runButton]),
     message, letters, body);
 
+  // The run button is on screen before the types have answered: runNow() waits for them, so a
+  // quick click never opens a dialog without the auto types.
   let types = [];
-  try {
-    types = listOf(await get("/api/communication-types"));
-  } catch (error) {
-    replace(message, errorAlert(error));
-  }
+  const typesLoaded = get("/api/communication-types").then(
+    (answer) => { types = listOf(answer); },
+    (error) => { replace(message, errorAlert(error)); });
+  await typesLoaded;
   const typeName = Object.fromEntries(types.map((t) => [t.id, t.name]));
 
   function say(node) {
@@ -243,6 +244,7 @@ export async function renderUnsent(main, ctx) {
   }
 
   async function runNow() {
+    await typesLoaded;
     const autoTypes = types.filter((t) => t.trigger === "auto");
     const on = h("input", { type: "date", name: "on", value: todayIso() });
     const type = h("select", { name: "communication_type_id" },
