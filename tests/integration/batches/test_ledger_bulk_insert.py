@@ -12,17 +12,19 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from batches.adapters import orm
+from batches.adapters.ledger_json import add_communications_json
 from batches.adapters.repository import BatchRepository
 from batches.bootstrap import MIGRATIONS
-from contracts.events import GeneratedCommunication
+from contracts.events import CommunicationsGenerated, GeneratedCommunication
 from contracts.snapshots import AssemblySnapshot, PostalAddress, Recipient
 from servicekit.db import create_engine, create_session_factory
 from servicekit.migrations import upgrade
-from tests.unit.batches.batches_fakes import location
+from tests.conftest import TEST_DB
+from tests.unit.batches.batches_fakes import location, organization
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -122,3 +124,57 @@ async def test_a_rolled_back_chunk_leaves_nothing_for_the_next_one(sessions: asy
 
     assert set(await stored(sessions, batch_id)) == {kept[0].communication_id}
     assert await links(sessions, batch_id) == 2
+
+
+@pytest.mark.skipif(TEST_DB == "sqlite", reason="the ledger stores from message bytes on PostgreSQL only")
+async def test_storing_from_the_message_bytes_gives_the_same_rows_as_storing_decoded_communications(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    org_id, batch_id = uuid4(), uuid4()
+    chunk = [
+        communication("email", bcc=["audit@example.test"], include_pdf_in_email=True),
+        communication("letter", cc=[], include_pdf_in_email=False),
+        communication("email", missing_fields=["contact.first_name", "assembly.size"], status="needs_attention"),
+        communication("letter", assemblies=[], assembly_ids=[uuid4()], location=None, communication_type_id=uuid4()),
+    ]
+    event = CommunicationsGenerated(
+        org_id=org_id,
+        batch_id=batch_id,
+        chunk_index=3,
+        chunk_count=4,
+        template_id=uuid4(),
+        template_version=2,
+        organization=organization(org_id),
+        communications=chunk,
+    )
+    columns = [c for c in orm.communications.c if c.name not in ("created_at", "updated_at")]
+
+    async def rows() -> dict[UUID, tuple[object, ...]]:
+        async with sessions() as session:
+            result = await session.execute(select(*columns).where(orm.communications.c.batch_id == batch_id))
+            return {r.id: tuple(r) for r in result}
+
+    async with sessions.begin() as session:
+        await BatchRepository(session).add_communications(org_id, batch_id, 3, chunk, AT, "backflow@riverbend.example")
+    decoded, decoded_links = await rows(), await links(sessions, batch_id)
+    async with sessions.begin() as session:
+        await session.execute(
+            delete(orm.communication_assemblies).where(orm.communication_assemblies.c.org_id == org_id)
+        )
+        await session.execute(delete(orm.communications).where(orm.communications.c.batch_id == batch_id))
+    for _ in range(2):  # a redelivered chunk changes nothing
+        async with sessions.begin() as session:
+            await add_communications_json(
+                session,
+                org_id=org_id,
+                batch_id=batch_id,
+                chunk_index=3,
+                payload=event.to_json_bytes(),
+                at=AT,
+                from_email="backflow@riverbend.example",
+            )
+        assert await rows() == decoded
+        assert await links(sessions, batch_id) == decoded_links == 7
+    assert decoded[chunk[2].communication_id][columns.index(orm.communications.c.error)] == (
+        "missing merge data: contact.first_name, assembly.size"
+    )

@@ -95,7 +95,12 @@ def apply_delivery_report(
     return DeliveryOutcome(None, f"unknown report status {reported!r}")
 
 
+def message_id_domain(from_email: str) -> str:
+    """The right-hand side of the Message-IDs of an organization's emails."""
+    domain = from_email.rsplit("@", 1)[1].strip() if "@" in from_email else ""
+    return domain or "bcc.local"
+
+
 def message_id_for(communication_id: object, from_email: str) -> str:
     """The stable Message-ID of a communication's email: the same on every resend."""
-    domain = from_email.rsplit("@", 1)[1].strip() if "@" in from_email else ""
-    return f"<{communication_id}@{domain or 'bcc.local'}>"
+    return f"<{communication_id}@{message_id_domain(from_email)}>"

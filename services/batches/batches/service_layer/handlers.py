@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from batches.adapters.ledger_json import add_communications_json
 from batches.adapters.repository import BatchRepository
 from batches.domain.batch import SENDABLE_STATES, Batch, BatchState, clone_name
 from batches.domain.chunking import chunk_by_location
@@ -263,9 +264,13 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
     return {"chunks_total": len(chunks), "members": len(members), "missing_members": len(missing)}
 
 
-async def record_generated_chunk(session: AsyncSession, event: CommunicationsGenerated, clock: Clock) -> str:
+async def record_generated_chunk(
+    session: AsyncSession, event: CommunicationsGenerated, clock: Clock, *, payload: bytes | None = None
+) -> str:
     """Store one chunk's results, once; the last chunk moves the batch to generated.
 
+    With ``payload`` (the message's JSON bytes; PostgreSQL only) the communications are stored
+    from it by the database, and ``event`` only needs to count them (``GeneratedChunkHeader``).
     Answers what happened ("recorded", "duplicate", "ignored: ...") for logs and tests.
     """
     if event.source != "batch":
@@ -289,9 +294,21 @@ async def record_generated_chunk(session: AsyncSession, event: CommunicationsGen
     if not claimed:
         return "duplicate"
     if not event.error:
-        await repo.add_communications(
-            batch.org_id, batch.id, event.chunk_index, event.communications, now, event.organization.from_email
-        )
+        from_email = event.organization.from_email
+        if payload is not None:
+            await add_communications_json(
+                session,
+                org_id=batch.org_id,
+                batch_id=batch.id,
+                chunk_index=event.chunk_index,
+                payload=payload,
+                at=now,
+                from_email=from_email,
+            )
+        else:
+            await repo.add_communications(
+                batch.org_id, batch.id, event.chunk_index, event.communications, now, from_email
+            )
         await repo.add_skipped(batch.id, event.skipped, now)
     batch = await _locked(repo, batch)
     finished = batch.account_chunk(now)
