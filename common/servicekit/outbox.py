@@ -47,13 +47,13 @@ def _wake_all(_session: object) -> None:
         w.notify()
 
 
-def _row(ev: Event, key: str | None, now: datetime) -> dict[str, object]:
+def _row(ev: Event, key: str | None, now: datetime, payload: bytes | None = None) -> dict[str, object]:
     headers = {"event_type": ev.event_type, "schema_version": str(ev.schema_version)}
     return {
         "event_id": str(ev.event_id),
         "topic": topic_name(ev.TOPIC),
         "key": key,
-        "payload": ev.to_json_bytes(),
+        "payload": ev.to_json_bytes() if payload is None else payload,
         "headers": json.dumps(headers),
         "created_at": now,
         "attempts": 0,
@@ -63,16 +63,20 @@ def _row(ev: Event, key: str | None, now: datetime) -> dict[str, object]:
 async def stage(
     session: AsyncSession,
     tables: MessagingTables,
-    events: Event | Iterable[tuple[Event, str | None]],
+    events: Event | Iterable[tuple[Event, str | None] | tuple[Event, str | None, bytes]],
     *,
     key: str | None = None,
 ) -> None:
-    """Stage one event (with ``key``) or many ``(event, key)`` pairs in the session's transaction."""
+    """Stage one event (with ``key``) or many ``(event, key)`` pairs in the session's transaction.
+
+    A triple ``(event, key, payload)`` publishes ``payload`` as the event's JSON (e.g.
+    ``GenerationRequested.json_with_members``); ``event`` still gives its id, topic and headers.
+    """
     now = datetime.now(UTC)
     if isinstance(events, Event):
         rows = [_row(events, key, now)]
     else:
-        rows = [_row(ev, k, now) for ev, k in events]
+        rows = [_row(*item, now) if len(item) == 2 else _row(item[0], item[1], now, item[2]) for item in events]
     if not rows:
         return
     await session.execute(insert(tables.outbox), rows)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +21,8 @@ from contracts.snapshots import (
 )
 
 CommunicationSource = Literal["batch", "auto", "one_time"]
+
+_NO_MEMBERS = b'"members":[]'
 
 
 class _Part(BaseModel):
@@ -51,6 +54,20 @@ class GenerationRequested(Event):
     """One-time communications: only this method, whatever the template's methods."""
     additional_contents: str = ""
     """The ``additional_contents`` merge field (free text of a one-time communication)."""
+
+    def json_with_members(self, members: list[dict[str, Any]]) -> bytes:
+        """This event's JSON with ``members`` (snapshots as JSON-ready dicts) in place of its own.
+
+        For an event built with ``members=[]``: a batch's chunks carry thousands of member
+        snapshots that arrive as JSON and leave as JSON, so they are written as they came
+        (the generator validates them when it reads the request). Every other field is the
+        validated model's. The compact ``"members":[]`` appears once in the model's JSON: as
+        a string value it would be escaped.
+        """
+        head = self.to_json_bytes()
+        if self.members or head.count(_NO_MEMBERS) != 1:
+            raise ValueError("json_with_members needs an event built with members=[]")
+        return head.replace(_NO_MEMBERS, b'"members":' + json.dumps(members, separators=(",", ":")).encode())
 
 
 class GeneratedCommunication(_Part):

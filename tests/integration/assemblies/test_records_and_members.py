@@ -9,12 +9,14 @@ import uuid
 
 import pytest
 
+from assemblies.entrypoints.http import MemberSnapshots
 from contracts.snapshots import (
     AssemblySnapshot,
     ContactSnapshot,
     LocationSnapshot,
     MemberSnapshot,
     OrganizationSnapshot,
+    PostalAddress,
 )
 from tests.integration.assemblies.conftest import TODAY, Utility, token_headers
 from tests.integration.assemblies.expectations import rows_of, status_on
@@ -126,6 +128,15 @@ async def test_member_snapshots_have_the_contract_shape_in_the_order_asked(utili
     assert organization.id == utility.org_id
     members = [MemberSnapshot.model_validate(m) for m in body["members"]]
     assert [m.assembly.id for m in members] == [r.assembly.id for r in wanted]
+    # exactly the contract's keys: the snapshots are built as dicts, not as the models
+    assert set(body["organization"]) == set(OrganizationSnapshot.model_fields)
+    for m in body["members"]:
+        assert set(m) == set(MemberSnapshot.model_fields)
+        assert set(m["assembly"]) == set(AssemblySnapshot.model_fields)
+        assert set(m["location"]) == set(LocationSnapshot.model_fields)
+        assert set(m["location"]["address"]) == set(PostalAddress.model_fields)
+        assert all(set(c) == set(ContactSnapshot.model_fields) for c in m["contacts"])
+    assert MemberSnapshots(**body).model_dump(mode="json") == body  # nothing the models would write otherwise
     for member, row in zip(members, wanted, strict=True):
         assert member.assembly.compliance_status == status_on(row.assembly, today)
         assert member.location.service_area_name == row.zone_name

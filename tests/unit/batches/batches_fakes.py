@@ -150,6 +150,10 @@ class FakeAssemblies:
         self.snapshot_calls.append(len(assembly_ids))
         return self.org, [self.members[a] for a in assembly_ids if a in self.members]
 
+    async def member_snapshots_json(self, identity: Any, assembly_ids: list[UUID]):
+        org, members = await self.member_snapshots(identity, assembly_ids)
+        return org.model_dump(mode="json"), [m.model_dump(mode="json") for m in members]
+
 
 class FakeTemplates:
     def __init__(self) -> None:

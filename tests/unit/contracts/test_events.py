@@ -115,3 +115,26 @@ def test_an_event_of_another_type_is_refused() -> None:
     data = samples()[4].to_json_bytes()  # a BatchClosed
     with pytest.raises(ValidationError):
         events.LetterRendered.from_json_bytes(data)
+
+
+def test_a_generation_request_with_members_spliced_in_as_json_reads_back_as_the_same_request() -> None:
+    members = [MemberSnapshot(assembly=ASSEMBLY, location=LOCATION, contacts=[CONTACT])] * 3
+    fields = {
+        "org_id": ORG,
+        "batch_id": uuid4(),
+        "chunk_index": 0,
+        "chunk_count": 1,
+        "template_id": uuid4(),
+        "template_version": 1,
+        "batch_name": 'Spring "members":[] notices',  # the marker inside a string stays a string
+        "organization": ORGANIZATION,
+    }
+    empty = events.GenerationRequested(**fields, members=[])
+    payload = empty.json_with_members([m.model_dump(mode="json") for m in members])
+    read = events.GenerationRequested.model_validate_json(payload)
+    assert read == events.GenerationRequested(
+        **fields, members=members, event_id=empty.event_id, occurred_at=empty.occurred_at
+    )
+    assert read.batch_name == 'Spring "members":[] notices'
+    with pytest.raises(ValueError, match="members=\\[\\]"):
+        read.json_with_members([])

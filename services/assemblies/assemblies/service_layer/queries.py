@@ -22,10 +22,9 @@ from assemblies.service_layer.snapshots import (
     location_snapshot,
     organization_snapshot,
 )
-from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 
 
-async def organization(session: AsyncSession, org_id: UUID) -> OrganizationSnapshot:
+async def organization(session: AsyncSession, org_id: UUID) -> dict[str, Any]:
     org = await repo.get_organization(session, org_id)
     if org is None:
         raise NotFound("organization")
@@ -144,7 +143,7 @@ async def resolve_members(session: AsyncSession, org_id: UUID, f: AssemblyFilter
 async def member_snapshots(
     session: AsyncSession, org_id: UUID, ids: Sequence[UUID], today: date, max_ids: int
 ) -> dict[str, Any]:
-    """Each asked-for assembly with its location and all its contacts, in the order asked."""
+    """Each asked-for assembly with its location and all its contacts, in the order asked (JSON-ready)."""
     if len(ids) > max_ids:
         raise InvalidInput("assembly_ids", f"at most {max_ids} ids per call; page through the list")
     org = await organization(session, org_id)
@@ -159,11 +158,11 @@ async def member_snapshots(
     location_snaps = {lid: location_snapshot(loc, zones[lid]) for lid, loc in records.locations.items()}
     contact_snaps = {lid: [contact_snapshot(c) for c in cs] for lid, cs in records.contacts.items()}
     members = [
-        MemberSnapshot(
-            assembly=assembly_snapshot(found[i], today),
-            location=location_snaps[found[i].location_id],
-            contacts=contact_snaps.get(found[i].location_id, []),
-        )
+        {
+            "assembly": assembly_snapshot(found[i], today),
+            "location": location_snaps[found[i].location_id],
+            "contacts": contact_snaps.get(found[i].location_id, []),
+        }
         for i in wanted
     ]
     return {"organization": org, "members": members}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -88,6 +89,20 @@ class AssembliesClient(_Client):
         # parsed straight from the bytes: a page is up to 1000 members with their contacts
         page = _SnapshotPage.model_validate_json(response.content)
         return page.organization, page.members
+
+    async def member_snapshots_json(
+        self, identity: Identity, assembly_ids: list[UUID]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        response = await self._call(
+            "POST", "/internal/members/snapshots", identity, json={"assembly_ids": [str(i) for i in assembly_ids]}
+        )
+        if response.status_code != 200:
+            raise self._reject(response)
+        try:
+            page = json.loads(response.content)
+            return page["organization"], page["members"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UpstreamUnavailable(self.service, f"member snapshots are not a snapshot page: {exc}") from exc
 
     async def contact(self, identity: Identity, contact_id: UUID) -> ContactContext:
         response = await self._call("GET", f"/internal/contacts/{contact_id}", identity)

@@ -19,7 +19,7 @@ from batches.domain.batch import SENDABLE_STATES, Batch, BatchState, clone_name
 from batches.domain.chunking import chunk_by_location
 from batches.domain.communication import REMOVABLE, CommunicationStatus, apply_delivery_report
 from batches.service_layer.delivery_requests import delivery_request
-from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo
+from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo, UpstreamUnavailable
 from batches.service_layer.ports import Assemblies, Documents, LettersLink, TemplateInfo, Templates
 from contracts.events import (
     BatchClosed,
@@ -191,8 +191,30 @@ async def fetch_snapshots(
     return organization, [m for _, members in results for m in members]
 
 
+async def fetch_snapshots_json(
+    deps: Dependencies, identity: Identity, member_ids: list[UUID]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """``fetch_snapshots`` as the JSON-ready dicts the assemblies service sent."""
+    step = deps.snapshot_page_size
+    pages = [member_ids[start : start + step] for start in range(0, len(member_ids), step)]
+    limit = asyncio.Semaphore(deps.snapshot_concurrency)
+
+    async def fetch(page: list[UUID]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        async with limit:
+            return await deps.assemblies.member_snapshots_json(identity, page)
+
+    results = await asyncio.gather(*(fetch(page) for page in pages))
+    organization = results[0][0] if results else None
+    return organization, [m for _, members in results for m in members]
+
+
 async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> dict[str, int]:
-    """open → generating; the chunked generation requests are staged in the same transaction."""
+    """open → generating; the chunked generation requests are staged in the same transaction.
+
+    The member snapshots go from the assemblies service's answer into the requests as JSON,
+    without being decoded into models here: the generator validates them when it reads a
+    request. Only what chunking needs (assembly and location ids) is read from them.
+    """
     async with deps.sessions() as session:
         repo = BatchRepository(session)
         batch = await _load(repo, identity, batch_id)
@@ -200,13 +222,17 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
         member_ids = await repo.member_ids(batch_id)
     template = await publishable_template(deps, identity, batch.template_id)
     started = time.perf_counter()
-    organization, members = await fetch_snapshots(deps, identity, member_ids)
+    organization_json, snapshots = await fetch_snapshots_json(deps, identity, member_ids)
     fetched = time.perf_counter()
-    found = {m.assembly.id for m in members}
-    missing = [a for a in member_ids if a not in found]
-    wanted = set(member_ids)
-    members = [m for m in members if m.assembly.id in wanted]
-    chunks = chunk_by_location(members, lambda m: m.location.id, deps.chunk_size)
+    try:
+        organization = OrganizationSnapshot.model_validate(organization_json) if organization_json else None
+        wanted = {str(a) for a in member_ids}
+        members = [m for m in snapshots if m["assembly"]["id"] in wanted]
+        found = {m["assembly"]["id"] for m in members}
+        chunks = chunk_by_location(members, lambda m: m["location"]["id"], deps.chunk_size)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UpstreamUnavailable("assemblies", f"member snapshots without assembly or location ids: {exc}") from exc
+    missing = [a for a in member_ids if str(a) not in found]
 
     async with deps.sessions.begin() as session:
         repo = BatchRepository(session)
@@ -221,26 +247,23 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
         await repo.add_missing_members(batch.id, missing, MISSING_MEMBER_REASON, now)
         correlation = current_correlation_id()
         if organization is not None:
-            events = [
-                (
-                    GenerationRequested(
-                        org_id=batch.org_id,
-                        correlation_id=correlation,
-                        batch_id=batch.id,
-                        chunk_index=index,
-                        chunk_count=len(chunks),
-                        template_id=template.id,
-                        template_version=template.version,
-                        batch_name=batch.name,
-                        due_date=batch.due_date,
-                        organization=organization,
-                        members=chunk,
-                    ),
-                    f"{batch.id}:{index}",
+            requests = []
+            for index, chunk in enumerate(chunks):
+                request = GenerationRequested(
+                    org_id=batch.org_id,
+                    correlation_id=correlation,
+                    batch_id=batch.id,
+                    chunk_index=index,
+                    chunk_count=len(chunks),
+                    template_id=template.id,
+                    template_version=template.version,
+                    batch_name=batch.name,
+                    due_date=batch.due_date,
+                    organization=organization,
+                    members=[],
                 )
-                for index, chunk in enumerate(chunks)
-            ]
-            await outbox.stage(session, deps.tables, events)
+                requests.append((request, f"{batch.id}:{index}", request.json_with_members(chunk)))
+            await outbox.stage(session, deps.tables, requests)
         await repo.record(
             batch,
             "generation_started",
