@@ -111,6 +111,24 @@ async def publish_dead_letter(broker: KafkaBroker, record: Any, exc: BaseExcepti
     log.error("message %s[%s]@%s sent to dead letters: %r", record.topic, record.partition, record.offset, exc)
 
 
+async def publish_event(broker: KafkaBroker, event: Event, *, key: str | None = None) -> None:
+    """Publish ``event`` at once and wait for the acknowledgement (idempotent producer, acks=all).
+
+    Only for a handler whose whole effect is this one event, with nothing to change in its
+    database (the generator rendering a chunk): there is no state change to commit together
+    with the event, so an outbox would add a database round trip and no guarantee. The
+    consumer's offset is committed after the acknowledgement; a redelivered input publishes
+    an event with the same id again, which its consumers' inboxes ignore.
+    """
+    headers = {"event_type": event.event_type, "schema_version": str(event.schema_version)}
+    await broker.publish(
+        event.to_json_bytes(),
+        topic=topic_name(event.TOPIC),
+        key=key.encode() if key else None,
+        headers=headers,
+    )
+
+
 def batch_decoder(event_type: type[E], broker: KafkaBroker) -> Callable[..., Awaitable[list[E]]]:
     """Decoder for a batch subscriber: every record on its own, bad ones to the dead letters.
 

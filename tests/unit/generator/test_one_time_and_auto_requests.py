@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import select
 
 from contracts.events import CommunicationsGenerated, GenerationRequested
 from generator.adapters.orm import metadata
@@ -17,9 +16,8 @@ from generator.domain.contact_rules import plan_communications
 from generator.domain.generation import restrict_to_one_contact
 from generator.domain.template_settings import TemplateSettings
 from generator.domain.templates import CompiledTemplate, TemplateContent
-from generator.service_layer.generation import generate_requested_chunk
+from generator.service_layer.generation import render_requested_chunk
 from servicekit.db import create_engine, create_session_factory
-from servicekit.messaging_tables import add_messaging_tables
 from tests.unit.generator.builders import a_contact, a_location, an_org, members_at
 
 CONTENT = TemplateContent(
@@ -77,14 +75,9 @@ def request(template: OneTemplate, members: list[Any], **kw: Any) -> GenerationR
 
 
 async def generated(sessions: Any, template: OneTemplate, event: GenerationRequested) -> CommunicationsGenerated:
-    tables = add_messaging_tables(metadata)
-    async with sessions.begin() as session:
-        await generate_requested_chunk(session, tables, event, template)  # type: ignore[arg-type]
     async with sessions() as session:
-        payloads = (
-            (await session.execute(select(tables.outbox.c.payload).order_by(tables.outbox.c.id.desc()))).scalars().all()
-        )
-    return CommunicationsGenerated.from_json_bytes(payloads[0])  # the one this request staged
+        result = await render_requested_chunk(session, event, template)  # type: ignore[arg-type]
+    return CommunicationsGenerated.from_json_bytes(result.to_json_bytes())  # as its consumers read it
 
 
 async def test_a_one_time_letter_goes_to_the_chosen_tenant_only_with_the_admins_text(sessions: Any) -> None:

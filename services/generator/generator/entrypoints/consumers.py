@@ -8,13 +8,11 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 
 from contracts.events import GenerationRequested
-from generator.service_layer.generation import CompiledTemplates, generate_requested_chunk
-from servicekit import inbox
-from servicekit.kafka import subscriber, with_correlation
+from generator.service_layer.generation import CompiledTemplates, render_requested_chunk, result_key
+from servicekit.kafka import publish_event, subscriber, with_correlation
 from servicekit.runtime import ServiceRuntime
 
 GROUP = "generator"
-INBOX_CONSUMER = "generator.generation-requested"
 
 
 async def decode_generation_requested(msg: StreamMessage[Any]) -> GenerationRequested:
@@ -28,8 +26,11 @@ def register_consumers(
 ) -> None:
     @subscriber(broker, GenerationRequested, group_id=GROUP, max_poll_records=4, decoder=decode_generation_requested)
     async def handle_generation_requested(event: GenerationRequested) -> None:
+        """Render the chunk and publish its result before the offset is committed.
+
+        No inbox: rendering changes nothing here, and a redelivered request publishes a result
+        with the same event id, which batches and documents ignore the second time."""
         with_correlation(event)
-        async with runtime.sessions.begin() as session:
-            if not await inbox.first_delivery(session, runtime.tables, INBOX_CONSUMER, event.event_id):
-                return
-            await generate_requested_chunk(session, runtime.tables, event, templates, instance=instance)
+        async with runtime.sessions() as session:  # reads a template version when not cached
+            result = await render_requested_chunk(session, event, templates, instance=instance)
+        await publish_event(broker, result, key=result_key(event))

@@ -1,4 +1,9 @@
-"""Use case: render one requested chunk of a batch and stage its result in the outbox."""
+"""Use case: render one requested chunk of a batch into its result event.
+
+Rendering changes nothing in the generator's database, so the result is published straight
+away by the consumer (``servicekit.kafka.publish_event``) rather than through an outbox: the
+result's id derives from the request's, and a redelivered request yields the same event.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +21,13 @@ from generator.adapters.repository import Repository
 from generator.domain.generation import BatchContext, generate_chunk, restrict_to_one_contact
 from generator.domain.template import TemplateVersion
 from generator.domain.templates import CompiledTemplate, today_in
-from servicekit import outbox
-from servicekit.messaging_tables import MessagingTables
 from servicekit.outbox import MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
 
 RESULT_SIZE_LIMIT = MAX_MESSAGE_BYTES * 8 // 10
 """A chunk result larger than this would not fit in one Kafka message: answer an error instead,
-rather than staging an event the outbox relay could never publish."""
+rather than publishing an event the broker would refuse."""
 
 RESULT_NAMESPACE = UUID("2a9d4c61-8e3f-5a7b-9d1c-4e5f6a7b8c9d")
 """Result event ids are uuid5(request event id): a chunk rendered twice yields one event id."""
@@ -62,15 +65,14 @@ def result_key(event: GenerationRequested) -> str:
     return f"{event.batch_id}:{event.chunk_index}"
 
 
-async def generate_requested_chunk(
+async def render_requested_chunk(
     session: AsyncSession,
-    tables: MessagingTables,
     event: GenerationRequested,
     templates: CompiledTemplates,
     *,
     instance: str = "",
 ) -> CommunicationsGenerated:
-    """Render ``event``'s chunk with the template version it names and stage the result.
+    """Render ``event``'s chunk with the template version it names; answer the result event.
 
     A template version that does not exist (or belongs to another organization) yields a
     result with ``error`` set rather than a failure: batches shows it, nothing retries it.
@@ -92,10 +94,10 @@ async def generate_requested_chunk(
     try:
         found = await templates.get(session, event.org_id, event.template_id, event.template_version)
     except TemplateError as exc:  # saved templates are validated; this is a guard, not a path
-        return await _stage_error(session, tables, event, base, f"template cannot be compiled: {exc}")
+        return _error_result(event, base, f"template cannot be compiled: {exc}")
     if found is None:
         error = f"template {event.template_id} version {event.template_version} not found"
-        return await _stage_error(session, tables, event, base, error)
+        return _error_result(event, base, error)
     stored, compiled = found
     members, settings = restrict_to_one_contact(
         event.members, stored.settings, contact_id=event.only_contact_id, method=event.only_method
@@ -121,7 +123,7 @@ async def generate_requested_chunk(
             f"chunk too large: {len(event.members)} members yield {len(chunk.communications)} communications "
             f"(about {size // 1_000_000} MB); request smaller chunks"
         )
-        return await _stage_error(session, tables, event, base, error)
+        return _error_result(event, base, error)
     result = CommunicationsGenerated(**base, communications=chunk.communications, skipped=chunk.skipped)
     log.info(
         "generated chunk %s/%s of batch %s on %s: %s communications, %s skipped, rendered in %.0f ms",
@@ -134,7 +136,6 @@ async def generate_requested_chunk(
         (time.perf_counter() - started) * 1000,
         extra={"batch_id": str(event.batch_id), "chunk_index": event.chunk_index, "instance": instance},
     )
-    await outbox.stage(session, tables, result, key=result_key(event))
     return result
 
 
@@ -147,9 +148,7 @@ def estimated_size(communications: list[GeneratedCommunication]) -> int:
     return total
 
 
-async def _stage_error(
-    session: AsyncSession, tables: MessagingTables, event: GenerationRequested, base: dict[str, Any], error: str
-) -> CommunicationsGenerated:
+def _error_result(event: GenerationRequested, base: dict[str, Any], error: str) -> CommunicationsGenerated:
     result = CommunicationsGenerated(**base, communications=[], error=error)
     log.warning(
         "chunk %s of batch %s not generated: %s",
@@ -158,5 +157,4 @@ async def _stage_error(
         error,
         extra={"batch_id": str(event.batch_id), "chunk_index": event.chunk_index},
     )
-    await outbox.stage(session, tables, result, key=result_key(event))
     return result
