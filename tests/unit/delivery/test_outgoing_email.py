@@ -8,7 +8,7 @@ from email import policy as email_policy
 
 import pytest
 
-from delivery.adapters.mime import to_bytes, to_mime
+from delivery.adapters.mime import render
 from delivery.domain.outgoing_email import EmailRequest, InvalidEmail, build_email, single_line
 
 
@@ -32,7 +32,7 @@ def _request(**changes: object) -> EmailRequest:
 
 
 def _wire(request: EmailRequest, pdf: bytes | None = None):
-    raw = to_bytes(to_mime(build_email(request, pdf), datetime(2026, 3, 1, tzinfo=UTC)))
+    raw = render(build_email(request, pdf), datetime(2026, 3, 1, tzinfo=UTC))
     return raw, message_from_bytes(raw, policy=email_policy.default)
 
 

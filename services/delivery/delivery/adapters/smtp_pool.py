@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import aiosmtplib
 
-from delivery.adapters.mime import to_bytes, to_mime
+from delivery.adapters.mime import render
 from delivery.domain.ledger import Failure, FailureKind, classify_smtp_reply
 from delivery.domain.outgoing_email import OutgoingEmail
 from delivery.service_layer.ports import SendFailed
@@ -81,7 +81,7 @@ class SmtpPool:
 
     async def send(self, email: OutgoingEmail) -> None:
         """Send one email; raises ``SendFailed`` with the classified failure."""
-        message = to_bytes(to_mime(email, self._now()))
+        message = render(email, self._now())
         recipients = email.envelope_recipients
         client = await self._idle.get()
         try:

@@ -122,9 +122,12 @@ class EmailRequest:
     attachment_filename: str = ""
 
 
+_FILENAME_CHARS = str.maketrans({"/": "_", "\\": "_", "<": "_", ">": "_", '"': None})
+
+
 def safe_filename(name: str, default: str = "letter.pdf") -> str:
-    """An attachment file name without path separators, quotes or line breaks."""
-    cleaned = single_line(name).replace("/", "_").replace("\\", "_").replace('"', "")
+    """An attachment file name without path separators, quotes, angle brackets or line breaks."""
+    cleaned = single_line(name).translate(_FILENAME_CHARS).strip()
     return cleaned or default
 
 
