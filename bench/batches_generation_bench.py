@@ -42,6 +42,7 @@ from devstack import Stack, StackConfig  # noqa: E402
 
 from servicekit.demo import DEMO_ORG_ID  # noqa: E402
 from servicekit.identity import HEADER, issue_identity_token  # noqa: E402
+from servicekit.kafka import delete_namespace_topics  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5433"
 PREFIX = "bench_batches_"
@@ -87,6 +88,26 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def infrastructure_cpu_seconds() -> tuple[float, float]:
+    """CPU seconds so far of every PostgreSQL process, and of the Kafka broker (all of this machine's)."""
+    pg = kafka = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        if name == "postgres" or b"kafka.Kafka" in cmdline:
+            fields = text.rsplit(")", 1)[1].split()
+            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            if name == "postgres":
+                pg += seconds
+            else:
+                kafka += seconds
+    return pg, kafka
 
 
 def machine_busy_seconds() -> tuple[float, float]:
@@ -206,6 +227,7 @@ def run_pipeline(
         batch_id, members = created.json()["id"], created.json()["member_count"]
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         busy_before = machine_busy_seconds()
+        infrastructure_before = infrastructure_cpu_seconds()
         started = time.perf_counter()
         g = batches.post(f"/batches/{batch_id}/generate")
         g.raise_for_status()
@@ -220,6 +242,9 @@ def run_pipeline(
         elapsed = time.perf_counter() - started
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         busy_after = machine_busy_seconds()
+        pg_after, kafka_after = infrastructure_cpu_seconds()
+        pg, kafka = pg_after - infrastructure_before[0], kafka_after - infrastructure_before[1]
+        infrastructure = pg + kafka
         total = detail["progress"]["generated"]
         print(f"batch {batch_id}: {members} members, {detail['progress']['chunks_total']} chunks")
         print(f"  POST /generate answered 202 in {accepted:.2f} s (member snapshots + chunked outbox)")
@@ -231,6 +256,11 @@ def run_pipeline(
         print(
             f"  machine: {busy:.1f} CPU seconds busy of {busy_after[1] - busy_before[1]:.1f} "
             f"({os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}), ours {sum(cpu.values()):.1f}"
+        )
+        print(
+            f"  services + PostgreSQL + Kafka: {sum(cpu.values()) + infrastructure:.2f} CPU seconds"
+            f" (PostgreSQL {pg:.2f}, Kafka {kafka:.2f}), {(sum(cpu.values()) + infrastructure) / total * 1e6:.0f} µs"
+            " per communication"
         )
         return batch_id, members, total, elapsed
 
@@ -330,6 +360,7 @@ def main() -> None:
     finally:
         extra.stop()
         stack.stop()
+        asyncio.run(delete_namespace_topics(config.kafka_bootstrap, config.kafka_namespace))
     print(f"pipeline: {total} communications in {elapsed:.2f} s = {rate:,.0f} communications/s (target >= 3,000)")
     print(f"plain process: {plain_n} rendered in {render_s:.2f} s, + one bulk insert = {plain_s:.2f} s")
     print(f"ratio pipeline / plain: {elapsed / plain_s:.2f} (target <= 3)")

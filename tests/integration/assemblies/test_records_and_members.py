@@ -5,11 +5,15 @@ Another organization's records never show: their ids answer 404.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
+from fastapi import FastAPI
 
 from assemblies.entrypoints.http import MemberSnapshots
+from assemblies.service_layer import queries
+from assemblies.service_layer.errors import NotFound
 from contracts.snapshots import (
     AssemblySnapshot,
     ContactSnapshot,
@@ -18,6 +22,7 @@ from contracts.snapshots import (
     OrganizationSnapshot,
     PostalAddress,
 )
+from tests.conftest import TEST_DB
 from tests.integration.assemblies.conftest import TODAY, Utility, token_headers
 from tests.integration.assemblies.expectations import rows_of, status_on
 
@@ -142,6 +147,23 @@ async def test_member_snapshots_have_the_contract_shape_in_the_order_asked(utili
         assert member.location.service_area_name == row.zone_name
         assert {c.id for c in member.contacts} == {c.id for c in row.contacts}
         assert all(not c.email_bounced for c in member.contacts)
+
+
+@pytest.mark.skipif(TEST_DB == "sqlite", reason="PostgreSQL writes the snapshots' JSON itself; SQLite has one path")
+async def test_snapshots_written_by_postgresql_equal_the_ones_built_in_python(utility: Utility, app: FastAPI) -> None:
+    ids = [a.id for a in utility.data.assemblies]
+    today = TODAY.date()
+    async with app.state.assemblies.sessions() as session:
+        for start in range(0, len(ids), 1000):
+            part = ids[start : start + 1000]
+            body = json.loads(await queries.member_snapshots_body(session, utility.org_id, part, today, 1000))
+            assert body == await queries.member_snapshots(session, utility.org_id, part, today, 1000)
+            statuses = {m["assembly"]["compliance_status"] for m in body["members"]}
+            assert {"overdue", "due", "compliant", "non_compliant"} <= statuses
+            assert any(c["mailing_address"] for m in body["members"] for c in m["contacts"])
+            assert any(len(m["contacts"]) > 1 for m in body["members"])
+        with pytest.raises(NotFound):
+            await queries.member_snapshots_body(session, utility.org_id, [ids[0], uuid.uuid4()], today, 1000)
 
 
 async def test_member_snapshots_are_paged_by_the_caller(utility: Utility) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -11,7 +12,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assemblies.adapters import repository as repo
-from assemblies.adapters import snapshot_reads
+from assemblies.adapters import snapshot_json, snapshot_reads
 from assemblies.domain.compliance import compliance_status
 from assemblies.domain.records import Assembly, Contact, Location
 from assemblies.domain.working_list import AssemblyFilter, ListRequest
@@ -140,6 +141,14 @@ async def resolve_members(session: AsyncSession, org_id: UUID, f: AssemblyFilter
     return {"assembly_ids": ids, "count": len(ids), "filter": f.normalized(), "resolved_on": today}
 
 
+def _missing(wanted: Sequence[UUID], found: Collection[UUID]) -> NotFound | None:
+    missing = [i for i in wanted if i not in found]
+    if not missing:
+        return None
+    shown = ", ".join(str(m) for m in missing[:5])
+    return NotFound(f"assembly {shown}{' and others' if len(missing) > 5 else ''}")
+
+
 async def member_snapshots(
     session: AsyncSession, org_id: UUID, ids: Sequence[UUID], today: date, max_ids: int
 ) -> dict[str, Any]:
@@ -150,10 +159,8 @@ async def member_snapshots(
     wanted = list(dict.fromkeys(ids))
     records = await snapshot_reads.member_records(session, org_id, wanted)
     found = records.assemblies
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        shown = ", ".join(str(m) for m in missing[:5])
-        raise NotFound(f"assembly {shown}{' and others' if len(missing) > 5 else ''}")
+    if (error := _missing(wanted, found)) is not None:
+        raise error
     zones = records.service_area_names
     location_snaps = {lid: location_snapshot(loc, zones[lid]) for lid, loc in records.locations.items()}
     contact_snaps = {lid: [contact_snapshot(c) for c in cs] for lid, cs in records.contacts.items()}
@@ -166,6 +173,24 @@ async def member_snapshots(
         for i in wanted
     ]
     return {"organization": org, "members": members}
+
+
+async def member_snapshots_body(
+    session: AsyncSession, org_id: UUID, ids: Sequence[UUID], today: date, max_ids: int
+) -> bytes:
+    """``member_snapshots`` as the JSON body of the answer; on PostgreSQL the database writes the members."""
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        page = await member_snapshots(session, org_id, ids, today, max_ids)
+        return json.dumps(page, separators=(",", ":")).encode()
+    if len(ids) > max_ids:
+        raise InvalidInput("assembly_ids", f"at most {max_ids} ids per call; page through the list")
+    org = await organization(session, org_id)
+    wanted = list(dict.fromkeys(ids))
+    rows = await snapshot_json.member_snapshots_json(session, org_id, wanted, today)
+    if (error := _missing(wanted, {assembly_id for assembly_id, _ in rows})) is not None:
+        raise error
+    members = ",".join(member for _, member in rows)
+    return f'{{"organization":{json.dumps(org, separators=(",", ":"))},"members":[{members}]}}'.encode()
 
 
 async def contact_with_context(session: AsyncSession, org_id: UUID, contact_id: UUID, today: date) -> dict[str, Any]:
