@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from batches.adapters import orm
 from batches.domain.batch import BatchState, ForbiddenTransition
-from batches.service_layer import handlers, views
+from batches.service_layer import generation, handlers, views
 from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo, UpstreamRejected
 from contracts import topics
 from contracts.events import BatchClosed, DeliveryReported, DeliveryRequested, GenerationRequested, LetterRendered
@@ -64,7 +64,7 @@ class World:
                 return await handlers.record_delivery_report(session, event, self.deps.clock)
             if isinstance(event, LetterRendered):
                 return await handlers.record_letter_rendered(session, event, self.deps.clock)
-            return await handlers.record_generated_chunk(session, event, self.deps.clock)
+            return await generation.record_generated_chunk(session, event, self.deps.clock)
 
     async def generated_batch(self, filter: dict | None = None, template_id: UUID | None = None) -> UUID:
         batch_id = await handlers.create_batch(
@@ -75,7 +75,7 @@ class World:
             due_date=date(2026, 3, 1),
             filter=filter or {},
         )
-        await handlers.generate(self.deps, self.admin, batch_id)
+        await generation.generate(self.deps, self.admin, batch_id)
         for request, _key in await self.generation_requests(batch_id):
             assert await self.deliver(play_generator(request)) == "recorded"
         return batch_id
@@ -160,7 +160,7 @@ async def test_creating_a_batch_freezes_the_filtered_members(world: World) -> No
     # a member added to the assemblies list later does not join the batch
     new = member(location(), [contact(location(), email="late@example.org")], "RP")
     world.assemblies.members[new.assembly.id] = new
-    await handlers.generate(world.deps, world.admin, batch_id)
+    await generation.generate(world.deps, world.admin, batch_id)
     requests = await world.generation_requests(batch_id)
     assert sum(len(r.members) for r, _ in requests) == 3
 
@@ -193,7 +193,7 @@ async def test_generation_stages_chunks_that_keep_locations_together(world: Worl
     batch_id = await handlers.create_batch(
         world.deps, world.admin, name="All", template_id=world.templates.add(), due_date=None, filter={}
     )
-    await handlers.generate(world.deps, world.admin, batch_id)
+    await generation.generate(world.deps, world.admin, batch_id)
     detail = await world.detail(batch_id)
     assert detail["state"] == "generating"
     requests = await world.generation_requests(batch_id)
@@ -206,7 +206,7 @@ async def test_generation_stages_chunks_that_keep_locations_together(world: Worl
     locations = [{m.location.id for m in r.members} for r, _ in requests]
     assert all(not (a & b) for i, a in enumerate(locations) for b in locations[i + 1 :])
     with pytest.raises(ForbiddenTransition):
-        await handlers.generate(world.deps, world.admin, batch_id)
+        await generation.generate(world.deps, world.admin, batch_id)
     assert len(await world.generation_requests(batch_id)) == 2
 
 
@@ -214,7 +214,7 @@ async def test_results_are_recorded_once_and_the_batch_becomes_generated(world: 
     batch_id = await handlers.create_batch(
         world.deps, world.admin, name="All", template_id=world.templates.add(), due_date=None, filter={}
     )
-    await handlers.generate(world.deps, world.admin, batch_id)
+    await generation.generate(world.deps, world.admin, batch_id)
     requests = await world.generation_requests(batch_id)
     results = [play_generator(r) for r, _ in requests]
     assert await world.deliver(results[0]) == "recorded"
@@ -242,7 +242,7 @@ async def test_a_failed_chunk_is_shown_and_does_not_hang_the_batch(world: World)
     batch_id = await handlers.create_batch(
         world.deps, world.admin, name="All", template_id=world.templates.add(), due_date=None, filter={}
     )
-    await handlers.generate(world.deps, world.admin, batch_id)
+    await generation.generate(world.deps, world.admin, batch_id)
     requests = await world.generation_requests(batch_id)
     await world.deliver(play_generator(requests[0][0]).model_copy(update={"error": "template not found"}))
     for request, _ in requests[1:]:
@@ -361,7 +361,7 @@ async def test_edit_while_open_then_409(world: World) -> None:
     assert changed == ["name", "template_id", "due_date"]
     detail = await world.detail(batch_id)
     assert (detail["name"], detail["template"]["name"], detail["due_date"]) == ("B", "Second notice", "2026-04-01")
-    await handlers.generate(world.deps, world.admin, batch_id)
+    await generation.generate(world.deps, world.admin, batch_id)
     with pytest.raises(ForbiddenTransition):
         await handlers.edit_batch(world.deps, world.admin, batch_id, name="C")
     assert (await world.detail(batch_id))["name"] == "B"

@@ -12,7 +12,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import BaseModel, ConfigDict
 
-from batches.service_layer import handlers, queue
+from batches.service_layer import generation, handlers, queue
 from contracts.events import CommunicationsGenerated, DeliveryReported, LetterRendered
 from servicekit import inbox
 from servicekit.kafka import subscriber, with_correlation
@@ -81,9 +81,9 @@ def register_consumers(broker: KafkaBroker, deps: handlers.Dependencies, *, resu
                     event = CommunicationsGenerated.model_validate_json(message.body)
                 outcome = await queue.record_job_chunk(session, deps.tables, event, deps.clock)
             elif isinstance(event, GeneratedChunkHeader):
-                outcome = await handlers.record_generated_chunk(session, event, deps.clock, payload=message.body)
+                outcome = await generation.record_generated_chunk(session, event, deps.clock, payload=message.body)
             else:
-                outcome = await handlers.record_generated_chunk(session, event, deps.clock)
+                outcome = await generation.record_generated_chunk(session, event, deps.clock)
         log.info(
             "chunk %s/%s of %s %s: %s in %.0f ms, %.0f ms after the generator rendered it",
             event.chunk_index + 1,

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from batches.domain.batch import BatchState, DomainError, ForbiddenTransition
-from batches.service_layer import handlers, views
+from batches.service_layer import generation, handlers, views
 from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo, UpstreamRejected, UpstreamUnavailable
 from servicekit.identity import AdminIdentity, CurrentIdentity
 
@@ -86,7 +86,7 @@ async def edit_batch(batch_id: UUID, body: EditBatch, identity: AdminIdentity, d
 
 @router.post("/batches/{batch_id}/generate", status_code=202, operation_id="generate_batch")
 async def generate(batch_id: UUID, identity: AdminIdentity, deps: Deps) -> dict[str, Any]:
-    started = await handlers.generate(deps, identity, batch_id)
+    started = await generation.generate(deps, identity, batch_id)
     detail = await views.batch_detail(deps.sessions, identity.org_id, batch_id)
     detail["generation"] = started
     return detail

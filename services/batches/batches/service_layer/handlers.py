@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,22 +11,17 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from batches.adapters.ledger_json import add_communications_json
 from batches.adapters.repository import BatchRepository
 from batches.domain.batch import SENDABLE_STATES, Batch, BatchState, clone_name
-from batches.domain.chunking import chunk_by_location
 from batches.domain.communication import REMOVABLE, CommunicationStatus, apply_delivery_report
 from batches.service_layer.delivery_requests import delivery_request
-from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo, UpstreamUnavailable
+from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo
 from batches.service_layer.ports import Assemblies, Documents, LettersLink, TemplateInfo, Templates
 from contracts.events import (
     BatchClosed,
-    CommunicationsGenerated,
     DeliveryReported,
-    GenerationRequested,
     LetterRendered,
 )
-from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 from servicekit import outbox
 from servicekit.clock import Clock, SystemClock
 from servicekit.identity import Identity
@@ -36,8 +29,6 @@ from servicekit.logs import current_correlation_id
 from servicekit.messaging_tables import MessagingTables
 
 log = logging.getLogger(__name__)
-
-MISSING_MEMBER_REASON = "assembly no longer exists in the assemblies list"
 
 
 @dataclass
@@ -56,11 +47,11 @@ class Dependencies:
     new_id: Callable[[], UUID] = uuid4
 
 
-def _actor(identity: Identity) -> dict[str, Any]:
+def actor_of(identity: Identity) -> dict[str, Any]:
     return {"actor_id": identity.user_id, "actor_role": identity.role}
 
 
-async def _load(repo: BatchRepository, identity: Identity, batch_id: UUID, *, for_update: bool = False) -> Batch:
+async def load_batch(repo: BatchRepository, identity: Identity, batch_id: UUID, *, for_update: bool = False) -> Batch:
     batch = await repo.get(identity.org_id, batch_id, for_update=for_update)
     if batch is None:
         raise NotFound(f"batch {batch_id} not found")
@@ -118,8 +109,8 @@ async def create_batch(
         details: dict[str, Any] = {"name": name, "member_count": len(member_ids), "template_id": str(template.id)}
         if cloned_from is not None:
             details["cloned_from"] = str(cloned_from.id)
-            await repo.record(cloned_from, "cloned", now, **_actor(identity), details={"clone_id": str(batch.id)})
-        await repo.record(batch, "created", now, **_actor(identity), details=details)
+            await repo.record(cloned_from, "cloned", now, **actor_of(identity), details={"clone_id": str(batch.id)})
+        await repo.record(batch, "created", now, **actor_of(identity), details=details)
     return batch.id
 
 
@@ -134,14 +125,14 @@ async def edit_batch(
 ) -> list[str]:
     """Change name, template or due date of an open batch; a new template must be published."""
     async with deps.sessions() as session:
-        current = await _load(BatchRepository(session), identity, batch_id)
+        current = await load_batch(BatchRepository(session), identity, batch_id)
     current.require("edit", {BatchState.OPEN})
     template: TemplateInfo | None = None
     if template_id is not None and template_id != current.template_id:
         template = await publishable_template(deps, identity, template_id)
     async with deps.sessions.begin() as session:
         repo = BatchRepository(session)
-        batch = await _load(repo, identity, batch_id, for_update=True)
+        batch = await load_batch(repo, identity, batch_id, for_update=True)
         now = deps.clock.now()
         changed = batch.edit(
             now,
@@ -152,14 +143,14 @@ async def edit_batch(
         if changed:
             await repo.save(batch)
             details = {f: str(getattr(batch, f)) for f in changed}
-            await repo.record(batch, "edited", now, **_actor(identity), details=details)
+            await repo.record(batch, "edited", now, **actor_of(identity), details=details)
     return changed
 
 
 async def clone_batch(deps: Dependencies, identity: Identity, batch_id: UUID) -> UUID:
     """A new open batch with the same template, due date and filter, re-resolved against today's data."""
     async with deps.sessions() as session:
-        source = await _load(BatchRepository(session), identity, batch_id)
+        source = await load_batch(BatchRepository(session), identity, batch_id)
     return await create_batch(
         deps,
         identity,
@@ -171,188 +162,7 @@ async def clone_batch(deps: Dependencies, identity: Identity, batch_id: UUID) ->
     )
 
 
-# -- generation ----------------------------------------------------------------------------
-
-
-async def fetch_snapshots(
-    deps: Dependencies, identity: Identity, member_ids: list[UUID]
-) -> tuple[OrganizationSnapshot | None, list[MemberSnapshot]]:
-    """Member snapshots in pages the assemblies service accepts, a few pages at a time."""
-    step = deps.snapshot_page_size
-    pages = [member_ids[start : start + step] for start in range(0, len(member_ids), step)]
-    limit = asyncio.Semaphore(deps.snapshot_concurrency)
-
-    async def fetch(page: list[UUID]) -> tuple[OrganizationSnapshot, list[MemberSnapshot]]:
-        async with limit:
-            return await deps.assemblies.member_snapshots(identity, page)
-
-    results = await asyncio.gather(*(fetch(page) for page in pages))
-    organization = results[0][0] if results else None
-    return organization, [m for _, members in results for m in members]
-
-
-async def fetch_snapshots_json(
-    deps: Dependencies, identity: Identity, member_ids: list[UUID]
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """``fetch_snapshots`` as the JSON-ready dicts the assemblies service sent."""
-    step = deps.snapshot_page_size
-    pages = [member_ids[start : start + step] for start in range(0, len(member_ids), step)]
-    limit = asyncio.Semaphore(deps.snapshot_concurrency)
-
-    async def fetch(page: list[UUID]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        async with limit:
-            return await deps.assemblies.member_snapshots_json(identity, page)
-
-    results = await asyncio.gather(*(fetch(page) for page in pages))
-    organization = results[0][0] if results else None
-    return organization, [m for _, members in results for m in members]
-
-
-async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> dict[str, int]:
-    """open → generating; the chunked generation requests are staged in the same transaction.
-
-    The member snapshots go from the assemblies service's answer into the requests as JSON,
-    without being decoded into models here: the generator validates them when it reads a
-    request. Only what chunking needs (assembly and location ids) is read from them.
-    """
-    async with deps.sessions() as session:
-        repo = BatchRepository(session)
-        batch = await _load(repo, identity, batch_id)
-        batch.require("generate", {BatchState.OPEN})
-        member_ids = await repo.member_ids(batch_id)
-    template = await publishable_template(deps, identity, batch.template_id)
-    started = time.perf_counter()
-    organization_json, snapshots = await fetch_snapshots_json(deps, identity, member_ids)
-    fetched = time.perf_counter()
-    try:
-        organization = OrganizationSnapshot.model_validate(organization_json) if organization_json else None
-        wanted = {str(a) for a in member_ids}
-        members = [m for m in snapshots if m["assembly"]["id"] in wanted]
-        found = {m["assembly"]["id"] for m in members}
-        chunks = chunk_by_location(members, lambda m: m["location"]["id"], deps.chunk_size)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UpstreamUnavailable("assemblies", f"member snapshots without assembly or location ids: {exc}") from exc
-    missing = [a for a in member_ids if str(a) not in found]
-
-    async with deps.sessions.begin() as session:
-        repo = BatchRepository(session)
-        batch = await _load(repo, identity, batch_id, for_update=True)
-        now = deps.clock.now()
-        batch.template_version = template.version
-        batch.template_name = template.name
-        batch.start_generation(now, len(chunks))
-        await repo.save(batch)
-        if organization is not None:
-            await repo.set_organization(batch.id, organization.model_dump(mode="json"))
-        await repo.add_missing_members(batch.id, missing, MISSING_MEMBER_REASON, now)
-        correlation = current_correlation_id()
-        if organization is not None:
-            requests = []
-            for index, chunk in enumerate(chunks):
-                request = GenerationRequested(
-                    org_id=batch.org_id,
-                    correlation_id=correlation,
-                    batch_id=batch.id,
-                    chunk_index=index,
-                    chunk_count=len(chunks),
-                    template_id=template.id,
-                    template_version=template.version,
-                    batch_name=batch.name,
-                    due_date=batch.due_date,
-                    organization=organization,
-                    members=[],
-                )
-                requests.append((request, f"{batch.id}:{index}", request.json_with_members(chunk)))
-            await outbox.stage(session, deps.tables, requests)
-        await repo.record(
-            batch,
-            "generation_started",
-            now,
-            **_actor(identity),
-            details={
-                "chunks": len(chunks),
-                "members": len(members),
-                "missing_members": len(missing),
-                "template_version": template.version,
-            },
-        )
-    log.info(
-        "batch %s: %s member snapshots in %.2fs, %s chunks staged in %.2fs",
-        batch_id,
-        len(members),
-        fetched - started,
-        len(chunks),
-        time.perf_counter() - fetched,
-    )
-    return {"chunks_total": len(chunks), "members": len(members), "missing_members": len(missing)}
-
-
-async def record_generated_chunk(
-    session: AsyncSession, event: CommunicationsGenerated, clock: Clock, *, payload: bytes | None = None
-) -> str:
-    """Store one chunk's results, once; the last chunk moves the batch to generated.
-
-    With ``payload`` (the message's JSON bytes; PostgreSQL only) the communications are stored
-    from it by the database, and ``event`` only needs to count them (``GeneratedChunkHeader``).
-    Answers what happened ("recorded", "duplicate", "ignored: ...") for logs and tests.
-    """
-    if event.source != "batch":
-        return "ignored: not a batch communication"
-    repo = BatchRepository(session)
-    batch = await repo.get(event.org_id, event.batch_id)
-    if batch is None:
-        return "ignored: unknown batch"
-    if batch.state is not BatchState.GENERATING:
-        return f"ignored: batch is {batch.state.value}"
-    now = clock.now()
-    claimed = await repo.claim_chunk(
-        batch.id,
-        event.chunk_index,
-        communications=0 if event.error else len(event.communications),
-        skipped=0 if event.error else len(event.skipped),
-        error=event.error,
-        event_id=event.event_id,
-        at=now,
-    )
-    if not claimed:
-        return "duplicate"
-    if not event.error:
-        from_email = event.organization.from_email
-        if payload is not None:
-            await add_communications_json(
-                session,
-                org_id=batch.org_id,
-                batch_id=batch.id,
-                chunk_index=event.chunk_index,
-                payload=payload,
-                at=now,
-                from_email=from_email,
-            )
-        else:
-            await repo.add_communications(
-                batch.org_id, batch.id, event.chunk_index, event.communications, now, from_email
-            )
-        await repo.add_skipped(batch.id, event.skipped, now)
-    batch = await _locked(repo, batch)
-    finished = batch.account_chunk(now)
-    await repo.save(batch)
-    if event.error:
-        await repo.record(
-            batch,
-            "generation_error",
-            now,
-            actor_id=None,
-            actor_role="system",
-            details={"chunk_index": event.chunk_index, "error": event.error},
-        )
-    if finished:
-        await repo.record(
-            batch, "generated", now, actor_id=None, actor_role="system", details={"chunks": batch.chunks_total}
-        )
-    return "recorded"
-
-
-async def _locked(repo: BatchRepository, batch: Batch) -> Batch:
+async def locked_batch(repo: BatchRepository, batch: Batch) -> Batch:
     locked = await repo.get(batch.org_id, batch.id, for_update=True)
     assert locked is not None
     return locked
@@ -374,7 +184,7 @@ async def _queue(
         repo = BatchRepository(session)
         # the row lock serialises sends of one batch; the conditional UPDATE alone already
         # guarantees that a communication is queued once
-        batch = await _load(repo, identity, batch_id, for_update=True)
+        batch = await load_batch(repo, identity, batch_id, for_update=True)
         batch.require(action, SENDABLE_STATES)
         if communication_ids is not None:
             communication_ids = list(dict.fromkeys(communication_ids))
@@ -396,7 +206,7 @@ async def _queue(
         details: dict[str, Any] = dict(result)
         if communication_ids is not None:
             details["selected"] = len(communication_ids)
-        await repo.record(batch, action, now, **_actor(identity), details=details)
+        await repo.record(batch, action, now, **actor_of(identity), details=details)
     return result
 
 
@@ -452,7 +262,7 @@ async def record_delivery_report(session: AsyncSession, event: DeliveryReported,
         values.update(error=event.error or "delivery failed", permanent_failure=event.permanent)
     await repo.update_communication(row.id, **values)
     if batch is not None and outcome.status is CommunicationStatus.SENT and batch.state is BatchState.GENERATED:
-        batch = await _locked(repo, batch)
+        batch = await locked_batch(repo, batch)
         if batch.record_first_sent(now):
             await repo.save(batch)
             await repo.record(
@@ -481,7 +291,7 @@ async def letters_link(deps: Dependencies, identity: Identity, batch_id: UUID) -
     """A fresh link to the combined PDF of the unsent letters (or of every letter when all are mailed)."""
     async with deps.sessions() as session:
         repo = BatchRepository(session)
-        batch = await _load(repo, identity, batch_id)
+        batch = await load_batch(repo, identity, batch_id)
         batch.require("download letters of", SENDABLE_STATES | {BatchState.COMPLETE, BatchState.ARCHIVED})
         ids = await repo.letter_ids(batch.id, [CommunicationStatus.GENERATED])
         scope = "unsent"
@@ -497,7 +307,7 @@ async def letters_link(deps: Dependencies, identity: Identity, batch_id: UUID) -
             batch,
             "letters_requested",
             deps.clock.now(),
-            **_actor(identity),
+            **actor_of(identity),
             details={"letters": len(ids), "scope": scope, "expires_at": link.expires_at.isoformat()},
         )
     return link
@@ -515,7 +325,7 @@ async def mark_mailed(
         raise InvalidInput("mailed_on", f"{mailed_on} is in the future")
     async with deps.sessions.begin() as session:
         repo = BatchRepository(session)
-        batch = await _load(repo, identity, batch_id, for_update=True)
+        batch = await load_batch(repo, identity, batch_id, for_update=True)
         batch.require("mark letters mailed for", SENDABLE_STATES)
         if communication_ids is not None:
             communication_ids = list(dict.fromkeys(communication_ids))
@@ -530,7 +340,7 @@ async def mark_mailed(
             batch,
             "letters_mailed",
             now,
-            **_actor(identity),
+            **actor_of(identity),
             details={"marked": marked, "mailed_on": mailed_on.isoformat()},
         )
     return {"marked": marked}
@@ -547,7 +357,7 @@ async def close_batch(deps: Dependencies, identity: Identity, batch_id: UUID, ta
     """
     async with deps.sessions.begin() as session:
         repo = BatchRepository(session)
-        batch = await _load(repo, identity, batch_id, for_update=True)
+        batch = await load_batch(repo, identity, batch_id, for_update=True)
         now = deps.clock.now()
         if target is BatchState.COMPLETE:
             batch.complete(now)
@@ -571,7 +381,7 @@ async def close_batch(deps: Dependencies, identity: Identity, batch_id: UUID, ta
             batch,
             target.value,
             now,
-            **_actor(identity),
+            **actor_of(identity),
             details={"removed": removed, "in_flight": in_flight},
         )
     return {"removed": removed, "in_flight": in_flight}

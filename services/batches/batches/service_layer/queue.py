@@ -30,7 +30,8 @@ from batches.domain.queue import (
 )
 from batches.service_layer.delivery_requests import delivery_request
 from batches.service_layer.errors import InvalidInput, NotFound, NothingToDo
-from batches.service_layer.handlers import Dependencies, fetch_snapshots, publishable_template
+from batches.service_layer.generation import fetch_snapshots
+from batches.service_layer.handlers import Dependencies, publishable_template
 from batches.service_layer.ports import LettersLink
 from contracts.events import CommunicationsGenerated, GenerationRequested
 from contracts.snapshots import MemberSnapshot
