@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from gateway.adapters.orm import metadata
 from gateway.adapters.upstream import Upstreams
 from gateway.config import Settings
+from gateway.domain.client_address import trusted_networks
 from gateway.domain.login_throttle import ThrottlePolicy
 from gateway.entrypoints import auth_http, proxy_http, ui
 from gateway.entrypoints.deps import Gateway
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         auth=build_authenticator(runtime, settings, clock),
         upstreams=upstreams,
         organizations=OrganizationNames(organization_name),
+        trusted_proxies=trusted_networks(settings.trusted_proxies),
     )
     app.mount("/static", ui.static_files(), name="static")
 

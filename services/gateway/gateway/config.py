@@ -28,6 +28,10 @@ class Settings(ServiceSettings):
     cookie_samesite: str = "lax"
 
     # brute-force protection of the login, per email and client address
+    trusted_proxies: list[str] = []
+    """Reverse proxies or load balancers in front of the gateway (IP addresses or networks, as
+    JSON: ``GATEWAY_TRUSTED_PROXIES='["10.0.0.0/8"]'``). From them, the client address is taken
+    from ``X-Forwarded-For``; empty means every request's peer address is the client's."""
     login_free_attempts: int = 3
     """Failed attempts allowed before the delays start."""
     login_base_delay_seconds: float = 1.0

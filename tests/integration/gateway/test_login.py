@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 
+from gateway.domain.client_address import trusted_networks
 from tests.integration.gateway.conftest import Stack
 
 pytestmark = __import__("pytest").mark.integration
@@ -149,3 +150,24 @@ async def test_repeated_wrong_passwords_lock_that_email_from_that_address_with_g
         assert (await attempt(password)).status_code == 200
         # success clears the record: the next wrong password is a plain 401
         assert (await attempt("guess")).status_code == 401
+
+
+async def test_behind_a_trusted_proxy_guesses_are_counted_per_forwarded_client(stack: Stack):
+    gateway = stack.gateway.app.state.gateway
+    user, password = await stack.user()
+    gateway.trusted_proxies = trusted_networks(["127.0.0.1"])  # the test client plays the load balancer
+    try:
+        async with httpx.AsyncClient(base_url=stack.url) as proxy:
+
+            async def attempt(pw: str, client: str) -> httpx.Response:
+                body = {"email": user.email, "password": pw}
+                return await proxy.post("/api/auth/login", json=body, headers={"X-Forwarded-For": client})
+
+            for _ in range(4):
+                assert (await attempt("guess", "198.51.100.1")).status_code == 401
+            assert (await attempt(password, "198.51.100.1")).status_code == 429  # that client waits
+            assert (await attempt(password, "198.51.100.2")).status_code == 200  # a colleague does not
+            # a client cannot dodge the lock by writing its own X-Forwarded-For first hop
+            assert (await attempt(password, "203.0.113.9, 198.51.100.1")).status_code == 429
+    finally:
+        gateway.trusted_proxies = ()

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from gateway.domain.client_address import Network, client_address
 from gateway.entrypoints.deps import SESSION_COOKIE, Caller, GatewayDep, refuse_cross_site
 from gateway.service_layer.auth import Authenticated, InvalidCredentials, LoginThrottled
 from servicekit.identity import issue_identity_token
@@ -18,8 +19,9 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _client_address(request: Request, proxies: tuple[Network, ...]) -> str:
+    peer = request.client.host if request.client else "unknown"
+    return client_address(peer, request.headers.get("x-forwarded-for"), proxies)
 
 
 async def _me(gw, caller: Authenticated) -> dict:
@@ -43,7 +45,7 @@ async def _me(gw, caller: Authenticated) -> dict:
 @router.post("/auth/login", operation_id="login", dependencies=[Depends(refuse_cross_site)])
 async def login(body: LoginRequest, request: Request, gw: GatewayDep) -> Response:
     try:
-        result = await gw.auth.login(body.email, body.password, _client_address(request))
+        result = await gw.auth.login(body.email, body.password, _client_address(request, gw.trusted_proxies))
     except LoginThrottled as exc:
         seconds = max(1, round(exc.retry_after + 0.499))
         return JSONResponse(

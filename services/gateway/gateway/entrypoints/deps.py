@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 
 from gateway.adapters.upstream import Upstreams
 from gateway.config import Settings
+from gateway.domain.client_address import Network
 from gateway.domain.sessions import STATE_CHANGING_METHODS, needs_csrf_check
 from gateway.service_layer.auth import Authenticated, Authenticator
 from gateway.service_layer.organizations import OrganizationNames
@@ -26,6 +27,8 @@ class Gateway:
     auth: Authenticator
     upstreams: Upstreams
     organizations: OrganizationNames
+    trusted_proxies: tuple[Network, ...] = ()
+    """Proxies whose ``X-Forwarded-For`` names the client (``Settings.trusted_proxies``)."""
 
 
 def gateway(request: Request) -> Gateway:
