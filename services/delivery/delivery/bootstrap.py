@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from contracts.events import DeliveryReported
 from delivery.adapters.documents_client import DocumentsClient
 from delivery.adapters.orm import metadata
-from delivery.adapters.smtp_pool import SmtpPool, ThreadedMailer
+from delivery.adapters.smtp_pool import SmtpPool
 from delivery.config import Settings
 from delivery.domain.ledger import RetryPolicy
 from delivery.entrypoints.consumers import register_consumers
@@ -33,21 +33,18 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
 
 
 def build_service(settings: Settings, runtime: ServiceRuntime) -> DeliveryService:
-    def make_pool() -> SmtpPool:
-        return SmtpPool(
-            settings.smtp_host,
-            settings.smtp_port,
-            size=settings.smtp_pool_size,
-            timeout=settings.smtp_timeout_seconds,
-            starttls=settings.smtp_starttls,
-            use_tls=settings.smtp_use_tls,
-            validate_certs=settings.smtp_validate_certs,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            local_hostname=settings.smtp_local_hostname,
-        )
-
-    mailer = ThreadedMailer(make_pool, settings.smtp_pool_size)
+    mailer = SmtpPool(
+        settings.smtp_host,
+        settings.smtp_port,
+        size=settings.smtp_pool_size,
+        timeout=settings.smtp_timeout_seconds,
+        starttls=settings.smtp_starttls,
+        use_tls=settings.smtp_use_tls,
+        validate_certs=settings.smtp_validate_certs,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        local_hostname=settings.smtp_local_hostname,
+    )
     documents = DocumentsClient(settings.documents_url, settings.identity_secret)
     return DeliveryService(
         runtime.sessions,

@@ -78,6 +78,21 @@ def _subject(subject: str) -> str:
     return _encoded_words(subject, "Subject")
 
 
+_last_date: tuple[datetime, str] | None = None
+
+
+def _date(date: datetime) -> str:
+    """The Date header value, formatted once per second (the clock's second is all it shows)."""
+    global _last_date
+    date = date.replace(microsecond=0)
+    last = _last_date
+    if last is not None and last[0] == date and last[0].utcoffset() == date.utcoffset():
+        return last[1]
+    formatted = format_datetime(date)
+    _last_date = (date, formatted)
+    return formatted
+
+
 def _lines(text: str) -> str:
     """``text`` with every line end (CRLF, CR or LF) made LF."""
     if "\r" in text:
@@ -165,7 +180,7 @@ def render(email: OutgoingEmail, date: datetime) -> bytes:
         head.append(f"Reply-To: {_address(email.reply_to.display_name, email.reply_to.addr_spec, 'Reply-To')}")
     head.append(f"Subject: {_subject(email.subject)}")
     head.append(f"Message-ID: {email.message_id}")
-    head.append(f"Date: {format_datetime(date)}")
+    head.append(f"Date: {_date(date)}")
     head.append("MIME-Version: 1.0")
     header_block = CRLF.join(head) + CRLF + content_headers + CRLF
     return header_block.encode("ascii") + content
