@@ -9,8 +9,9 @@ import pytest
 
 from generator.demo import CATALOG
 from generator.domain.generation import BatchContext, generate_chunk
+from generator.domain.template_check import validate_template
 from generator.domain.template_settings import TemplateSettings
-from generator.domain.templates import CompiledTemplate, TemplateContent, validate_template
+from generator.domain.templates import CompiledTemplate, TemplateContent
 from tests.unit.generator.builders import a_contact, a_location, an_org, members_at
 
 

@@ -11,16 +11,10 @@ from hypothesis import strategies as st
 
 from contracts.snapshots import MemberSnapshot
 from generator.domain.generation import BatchContext, generate_chunk
+from generator.domain.merge_fields import OBJECT_FIELDS, today_in
+from generator.domain.template_check import InvalidTemplate, check_part, validate_template
 from generator.domain.template_settings import TemplateSettings
-from generator.domain.templates import (
-    OBJECT_FIELDS,
-    CompiledTemplate,
-    InvalidTemplate,
-    TemplateContent,
-    check_part,
-    today_in,
-    validate_template,
-)
+from generator.domain.templates import CompiledTemplate, TemplateContent
 from tests.unit.generator.builders import a_contact, a_location, an_assembly, an_org, members_at
 
 GOOD = TemplateContent(

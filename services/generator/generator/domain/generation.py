@@ -14,10 +14,7 @@ from uuid import UUID
 from contracts.events import GeneratedCommunication, SkippedMember
 from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 from generator.domain.contact_rules import plan_communications
-from generator.domain.template_settings import CONTACT_TYPES, TemplateSettings
-from generator.domain.templates import (
-    CompiledTemplate,
-    MergeData,
+from generator.domain.merge_fields import (
     MergeObject,
     assembly_fields,
     batch_fields,
@@ -25,6 +22,8 @@ from generator.domain.templates import (
     location_fields,
     org_fields,
 )
+from generator.domain.template_settings import CONTACT_TYPES, TemplateSettings
+from generator.domain.templates import CompiledTemplate, MergeData
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
+from generator.domain.template_check import validate_template
 from generator.domain.template_settings import TemplateSettings
-from generator.domain.templates import TemplateContent, validate_template
+from generator.domain.templates import TemplateContent
 
 
 @dataclass(frozen=True)

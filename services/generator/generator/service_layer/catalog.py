@@ -15,9 +15,11 @@ from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 from generator.adapters.repository import Repository
 from generator.domain.communication_type import CommunicationType, InvalidCommunicationType
 from generator.domain.generation import BatchContext, generate_chunk
+from generator.domain.merge_fields import today_in
 from generator.domain.template import InvalidTemplateName, Template, TemplateVersion
+from generator.domain.template_check import InvalidTemplate
 from generator.domain.template_settings import InvalidSettings, TemplateSettings
-from generator.domain.templates import CompiledTemplate, InvalidTemplate, TemplateContent, today_in
+from generator.domain.templates import CompiledTemplate, TemplateContent
 from generator.service_layer.errors import Conflict, FieldError, InvalidInput, NotFound
 from servicekit.clock import Clock, SystemClock
 

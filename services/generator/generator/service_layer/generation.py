@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.events import CommunicationsGenerated, GeneratedCommunication, GenerationRequested
 from generator.adapters.repository import Repository
 from generator.domain.generation import BatchContext, generate_chunk, restrict_to_one_contact
+from generator.domain.merge_fields import today_in
 from generator.domain.template import TemplateVersion
-from generator.domain.templates import CompiledTemplate, today_in
+from generator.domain.templates import CompiledTemplate
 from servicekit.outbox import MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
