@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from batches.entrypoints.scheduler import LOCK_KEY
+from batches.entrypoints.scheduler import LOCK_KEY, AutoScheduler
 from tests.integration.auto.conftest import Stage
 from tests.unit.batches.batches_fakes import contact, location, member
 
@@ -195,3 +195,64 @@ async def test_while_one_copy_holds_the_daily_run_another_copy_skips_its_pass(st
         async with scheduler._local_lock:
             assert await scheduler.run_once() == {"skipped": "a pass is running in this copy"}
     assert "organizations" in await scheduler.run_once()
+
+
+async def test_the_daily_pass_runs_each_organization_once_its_own_local_time_passes_the_run_hour(
+    stage: Stage,
+) -> None:
+    tokyo = stage.new_org([one_assembly(date(2026, 7, 2))])  # due in 30 days from its June 2
+    la = stage.new_org([one_assembly(date(2026, 7, 1))])  # due in 30 days from its June 1
+    for org_id, zone in ((tokyo, "Asia/Tokyo"), (la, "America/Los_Angeles")):
+        org = stage.assemblies.organizations[org_id]
+        stage.assemblies.organizations[org_id] = org.model_copy(update={"timezone": zone})
+        await auto_type(stage, org_id, "First notice", -30)
+    scheduler = stage.scheduler(0)
+    assert scheduler.run_at.isoformat() == "06:00:00"
+    saved = stage.clock.current
+    try:
+        # 20:59 UTC on June 1: 05:59 on June 2 in Tokyo (not yet), 13:59 on June 1 in Los Angeles
+        stage.clock.current = datetime(2026, 6, 1, 20, 59, tzinfo=UTC)
+        done = (await scheduler.run_once())["organizations"]
+        assert str(tokyo) not in done
+        assert done[str(la)]["on"] == "2026-06-01"
+        assert [r["outcome"] for r in done[str(la)]["runs"]] != ["already run"]
+
+        stage.clock.advance(minutes=2)  # 06:01 in Tokyo
+        done = (await scheduler.run_once())["organizations"]
+        assert done[str(tokyo)]["on"] == "2026-06-02"
+        assert [r["outcome"] for r in done[str(tokyo)]["runs"]] != ["already run"]
+        assert [r["outcome"] for r in done[str(la)]["runs"]] == ["already run"]  # later passes are cheap
+
+        for org_id in (tokyo, la):  # each made its one notice for its own local day
+            async with stage.client(org_id) as client:
+                await stage.eventually(lambda c=client: runs_finished(c), timeout=60)
+                items = await all_unsent(client)
+                assert len(items) == 1
+                assert items[0]["generated_on"] == ("2026-06-02" if org_id == tokyo else "2026-06-01")
+    finally:
+        stage.clock.current = saved
+
+
+async def test_the_daily_loop_keeps_passing_after_a_failed_pass(stage: Stage) -> None:
+    copy = stage.scheduler(0)
+    loop = AutoScheduler(copy.deps, copy.engine, copy.secret, interval_seconds=0.05, run_at=copy.run_at)
+    calls = 0
+    real_pass = loop._pass
+
+    async def flaky_pass() -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("assemblies unreachable")
+        return await real_pass()
+
+    loop._pass = flaky_pass  # type: ignore[method-assign]
+    await loop.start()
+    try:
+        await stage.eventually(lambda: asyncio.sleep(0, result=loop.passes >= 2), timeout=30, every=0.05)
+    finally:
+        await loop.stop()
+    assert calls >= 3  # the failed first pass, then passes that worked
+    passes = loop.passes
+    await asyncio.sleep(0.2)
+    assert loop.passes == passes  # stopped means stopped
