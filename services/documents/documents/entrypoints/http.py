@@ -12,16 +12,16 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from documents.domain.links import LinkExpired, LinkRefused
-from documents.service_layer.handlers import (
+from documents.service_layer.downloads import (
     READ_CHUNK,
     DocumentGone,
     DocumentInPreparation,
     DocumentNotFound,
-    DocumentsService,
     IssuedLink,
     LettersNotReady,
     OpenedDocument,
 )
+from documents.service_layer.handlers import DocumentsService
 from servicekit.identity import AdminIdentity, CurrentIdentity
 
 EXPIRED_MESSAGE = "This download link has expired. Open the batch page and request the letters again to get a new link."
