@@ -162,19 +162,33 @@ async def test_storing_from_the_message_bytes_gives_the_same_rows_as_storing_dec
             delete(orm.communication_assemblies).where(orm.communication_assemblies.c.org_id == org_id)
         )
         await session.execute(delete(orm.communications).where(orm.communications.c.batch_id == batch_id))
-    for _ in range(2):  # a redelivered chunk changes nothing
+
+    async def store(payload: bytes) -> None:
         async with sessions.begin() as session:
             await add_communications_json(
                 session,
                 org_id=org_id,
                 batch_id=batch_id,
                 chunk_index=3,
-                payload=event.to_json_bytes(),
+                payload=payload,
                 at=AT,
                 from_email="backflow@riverbend.example",
             )
+            # the transaction goes on after a COPY that met stored rows
+            assert await session.scalar(select(func.count()).select_from(orm.communications)) >= len(chunk)
+
+    for _ in range(2):  # a redelivered chunk changes nothing
+        await store(event.to_json_bytes())
         assert await rows() == decoded
         assert await links(sessions, batch_id) == decoded_links == 7
     assert decoded[chunk[2].communication_id][columns.index(orm.communications.c.error)] == (
         "missing merge data: contact.first_name, assembly.size"
     )
+    # a chunk meeting one stored communication adds the new one and leaves the stored one alone
+    changed = chunk[0].model_copy(update={"subject": "changed"})
+    extra = communication("letter", include_pdf_in_email=False)
+    await store(event.model_copy(update={"communications": [changed, extra]}).to_json_bytes())
+    after = await rows()
+    assert set(after) == set(decoded) | {extra.communication_id}
+    assert after[chunk[0].communication_id] == decoded[chunk[0].communication_id]
+    assert await links(sessions, batch_id) == 9
