@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -55,8 +55,8 @@ class GenerationRequested(Event):
     additional_contents: str = ""
     """The ``additional_contents`` merge field (free text of a one-time communication)."""
 
-    def json_with_members(self, members: list[dict[str, Any]]) -> bytes:
-        """This event's JSON with ``members`` (snapshots as JSON-ready dicts) in place of its own.
+    def json_with_members(self, members: Sequence[bytes]) -> bytes:
+        """This event's JSON with ``members`` (each one ``MemberSnapshot``'s JSON) in place of its own.
 
         For an event built with ``members=[]``: a batch's chunks carry thousands of member
         snapshots that arrive as JSON and leave as JSON, so they are written as they came
@@ -67,7 +67,7 @@ class GenerationRequested(Event):
         head = self.to_json_bytes()
         if self.members or head.count(_NO_MEMBERS) != 1:
             raise ValueError("json_with_members needs an event built with members=[]")
-        return head.replace(_NO_MEMBERS, b'"members":' + json.dumps(members, separators=(",", ":")).encode())
+        return head.replace(_NO_MEMBERS, b'"members":[' + b",".join(members) + b"]")
 
 
 class GeneratedCommunication(_Part):

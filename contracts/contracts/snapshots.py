@@ -6,6 +6,7 @@ communication of a chunk, so the generator never calls back to the assemblies se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Literal
 from uuid import UUID
@@ -98,3 +99,37 @@ class Recipient(_Snapshot):
     name: str = ""
     email: str = ""
     address: PostalAddress = PostalAddress()
+
+
+# -- a page of member snapshots as lines -----------------------------------------------------------
+
+MEMBER_LINES = "application/x-ndjson"
+"""Media type of ``POST /internal/members/snapshots`` answered as lines (``Accept`` header).
+
+Line one is the ``OrganizationSnapshot``'s JSON. Every further line is one member, in the
+order asked: its assembly id, a tab, its location id, a tab, the ``MemberSnapshot``'s JSON.
+JSON text never holds a raw newline or tab (both are escaped inside strings), so a reader
+splits lines and ids without parsing the members: batches puts them into its generation
+requests as they came (``GenerationRequested.json_with_members``), and the generator
+validates them when it reads a request."""
+
+
+def member_lines(organization_json: str, members: Iterable[tuple[object, object, str]]) -> bytes:
+    """The lines answer from the organization's JSON and ``(assembly id, location id, member JSON)``."""
+    parts = [organization_json]
+    parts.extend(f"{assembly_id}\t{location_id}\t{member}" for assembly_id, location_id, member in members)
+    return "\n".join(parts).encode()
+
+
+def read_member_lines(body: bytes) -> tuple[bytes, list[tuple[str, str, bytes]]]:
+    """``(organization JSON, [(assembly id, location id, member JSON)])`` of a lines answer.
+
+    A ``ValueError`` when a line does not have the three parts."""
+    lines = body.split(b"\n")
+    members = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        assembly_id, location_id, member = line.split(b"\t", 2)
+        members.append((assembly_id.decode(), location_id.decode(), member))
+    return lines[0], members

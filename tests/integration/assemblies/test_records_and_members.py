@@ -15,12 +15,14 @@ from assemblies.entrypoints.http import MemberSnapshots
 from assemblies.service_layer import queries
 from assemblies.service_layer.errors import NotFound
 from contracts.snapshots import (
+    MEMBER_LINES,
     AssemblySnapshot,
     ContactSnapshot,
     LocationSnapshot,
     MemberSnapshot,
     OrganizationSnapshot,
     PostalAddress,
+    read_member_lines,
 )
 from tests.conftest import TEST_DB
 from tests.integration.assemblies.conftest import TODAY, Utility, token_headers
@@ -142,6 +144,17 @@ async def test_member_snapshots_have_the_contract_shape_in_the_order_asked(utili
         assert set(m["location"]["address"]) == set(PostalAddress.model_fields)
         assert all(set(c) == set(ContactSnapshot.model_fields) for c in m["contacts"])
     assert MemberSnapshots(**body).model_dump(mode="json") == body  # nothing the models would write otherwise
+    # the same page as lines, for batches to splice without parsing the members
+    as_lines = await utility.client.post(
+        "/internal/members/snapshots",
+        json={"assembly_ids": [str(r.assembly.id) for r in wanted]},
+        headers={**utility.headers, "Accept": MEMBER_LINES},
+    )
+    assert as_lines.status_code == 200 and as_lines.headers["content-type"].startswith(MEMBER_LINES)
+    organization_line, lines = read_member_lines(as_lines.content)
+    assert json.loads(organization_line) == body["organization"]
+    assert [json.loads(m) for _, _, m in lines] == body["members"]
+    assert [a for a, _, _ in lines] == [str(r.assembly.id) for r in wanted]
     for member, row in zip(members, wanted, strict=True):
         assert member.assembly.compliance_status == status_on(row.assembly, today)
         assert member.location.service_area_name == row.zone_name
@@ -158,6 +171,13 @@ async def test_snapshots_written_by_postgresql_equal_the_ones_built_in_python(ut
             part = ids[start : start + 1000]
             body = json.loads(await queries.member_snapshots_body(session, utility.org_id, part, today, 1000))
             assert body == await queries.member_snapshots(session, utility.org_id, part, today, 1000)
+            lines = await queries.member_snapshots_body(session, utility.org_id, part, today, 1000, lines=True)
+            organization, members = read_member_lines(lines)
+            assert json.loads(organization) == body["organization"]
+            assert [json.loads(m) for _, _, m in members] == body["members"]
+            assert [(a, loc) for a, loc, _ in members] == [
+                (m["assembly"]["id"], m["location"]["id"]) for m in body["members"]
+            ]
             statuses = {m["assembly"]["compliance_status"] for m in body["members"]}
             assert {"overdue", "due", "compliant", "non_compliant"} <= statuses
             assert any(c["mailing_address"] for m in body["members"] for c in m["contacts"])

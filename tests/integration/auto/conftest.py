@@ -32,7 +32,7 @@ from servicekit.clock import FixedClock
 from servicekit.identity import HEADER, issue_identity_token, verify_identity_token
 from servicekit.naming import group_name, topic_name
 from tests.conftest import KAFKA_BOOTSTRAP, PG_BASE_URL, TEST_DB, own_kafka_namespace
-from tests.integration.batches.batches_stubs import Server
+from tests.integration.batches.batches_stubs import Server, snapshot_answer
 from tests.unit.batches.batches_fakes import organization
 
 SECRET = "auto-integration-identity-secret-0123456789"
@@ -105,13 +105,11 @@ class AssembliesStandIn:
             return {"assembly_ids": ids, "count": len(ids), "filter": f, "resolved_on": date.today().isoformat()}
 
         @app.post("/internal/members/snapshots")
-        async def snapshots(request: Request) -> dict[str, Any]:
+        async def snapshots(request: Request) -> Any:
             org = self._identity(request).org_id
             ids = [UUID(i) for i in (await request.json())["assembly_ids"]]
-            return {
-                "organization": self.organizations[org].model_dump(mode="json"),
-                "members": [self.members[org][i].model_dump(mode="json") for i in ids if i in self.members[org]],
-            }
+            members = [self.members[org][i] for i in ids if i in self.members[org]]
+            return snapshot_answer(request, self.organizations[org], members)
 
         @app.get("/organization")
         async def own_organization(request: Request) -> dict[str, Any]:

@@ -18,13 +18,24 @@ from uuid import UUID, uuid4
 
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, Response
 
 from contracts.events import BatchClosed, CommunicationsGenerated, DeliveryRequested, GenerationRequested
-from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
+from contracts.snapshots import MEMBER_LINES, MemberSnapshot, OrganizationSnapshot, member_lines
 from servicekit.identity import HEADER, verify_identity_token
 from servicekit.naming import group_name, topic_name
 from tests.unit.batches.batches_fakes import play_generator
+
+
+def snapshot_answer(request: Request, organization: OrganizationSnapshot, members: list[MemberSnapshot]) -> Any:
+    """``POST /internal/members/snapshots`` as the assemblies service answers it: JSON, or lines when asked."""
+    if MEMBER_LINES in request.headers.get("accept", ""):
+        lines = [(m.assembly.id, m.location.id, m.model_dump_json()) for m in members]
+        return Response(member_lines(organization.model_dump_json(), lines), media_type=MEMBER_LINES)
+    return {
+        "organization": organization.model_dump(mode="json"),
+        "members": [m.model_dump(mode="json") for m in members],
+    }
 
 
 def free_port() -> int:
@@ -110,16 +121,13 @@ class Neighbours:
             return {"assembly_ids": ids, "count": len(ids), "filter": filter}
 
         @app.post("/internal/members/snapshots")
-        async def snapshots(request: Request) -> dict[str, Any]:
+        async def snapshots(request: Request) -> Any:
             org = self._org(request)
             ids = (await request.json())["assembly_ids"]
             if len(ids) > 1000:
                 raise HTTPException(422, "at most 1000 ids")
             members = [self.members[org][UUID(i)] for i in ids if UUID(i) in self.members[org]]
-            return {
-                "organization": self.organizations[org].model_dump(mode="json"),
-                "members": [m.model_dump(mode="json") for m in members],
-            }
+            return snapshot_answer(request, self.organizations[org], members)
 
         @app.get("/internal/templates/{template_id}")
         async def template(template_id: UUID, request: Request) -> dict[str, Any]:

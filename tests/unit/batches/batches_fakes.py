@@ -150,9 +150,10 @@ class FakeAssemblies:
         self.snapshot_calls.append(len(assembly_ids))
         return self.org, [self.members[a] for a in assembly_ids if a in self.members]
 
-    async def member_snapshots_json(self, identity: Any, assembly_ids: list[UUID]):
+    async def member_snapshot_lines(self, identity: Any, assembly_ids: list[UUID]):
         org, members = await self.member_snapshots(identity, assembly_ids)
-        return org.model_dump(mode="json"), [m.model_dump(mode="json") for m in members]
+        lines = [(str(m.assembly.id), str(m.location.id), m.model_dump_json().encode()) for m in members]
+        return org.model_dump(mode="json"), lines
 
 
 class FakeTemplates:

@@ -130,7 +130,7 @@ def test_a_generation_request_with_members_spliced_in_as_json_reads_back_as_the_
         "organization": ORGANIZATION,
     }
     empty = events.GenerationRequested(**fields, members=[])
-    payload = empty.json_with_members([m.model_dump(mode="json") for m in members])
+    payload = empty.json_with_members([m.model_dump_json().encode() for m in members])
     read = events.GenerationRequested.model_validate_json(payload)
     assert read == events.GenerationRequested(
         **fields, members=members, event_id=empty.event_id, occurred_at=empty.occurred_at
@@ -138,3 +138,19 @@ def test_a_generation_request_with_members_spliced_in_as_json_reads_back_as_the_
     assert read.batch_name == 'Spring "members":[] notices'
     with pytest.raises(ValueError, match="members=\\[\\]"):
         read.json_with_members([])
+
+
+def test_member_lines_carry_ids_and_snapshots_that_read_back_unchanged() -> None:
+    from contracts.snapshots import member_lines, read_member_lines
+
+    odd = CONTACT.model_copy(update={"name": "Tab\there\nNewline"})  # escaped in JSON: lines stay lines
+    members = [MemberSnapshot(assembly=ASSEMBLY, location=LOCATION, contacts=[odd, CONTACT])] * 2
+    body = member_lines(
+        ORGANIZATION.model_dump_json(), [(m.assembly.id, m.location.id, m.model_dump_json()) for m in members]
+    )
+    organization, lines = read_member_lines(body)
+    assert OrganizationSnapshot.model_validate_json(organization) == ORGANIZATION
+    assert [(a, loc) for a, loc, _ in lines] == [(str(ASSEMBLY.id), str(LOCATION.id))] * 2
+    assert [MemberSnapshot.model_validate_json(m) for _, _, m in lines] == members
+    with pytest.raises(ValueError):
+        read_member_lines(b"{}\nnot-a-member-line")

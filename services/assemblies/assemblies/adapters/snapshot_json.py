@@ -20,7 +20,7 @@ from assemblies.domain.compliance import status_rule
 
 _MEMBERS = text(
     """
-SELECT a.id, json_build_object(
+SELECT a.id, a.location_id, json_build_object(
     'assembly', json_build_object(
         'id', a.id, 'location_id', a.location_id, 'serial_number', a.serial_number,
         'assembly_type', a.assembly_type, 'make', a.make, 'model', a.model, 'size', a.size,
@@ -69,9 +69,9 @@ ORDER BY wanted.position
 
 async def member_snapshots_json(
     session: AsyncSession, org_id: UUID, assembly_ids: Sequence[UUID], today: date
-) -> list[tuple[UUID, str]]:
-    """``(assembly id, member snapshot JSON)`` of the organization's assemblies among ``assembly_ids``,
-    in the order asked; ids of other organizations or of nothing are left out."""
+) -> list[tuple[UUID, UUID, str]]:
+    """``(assembly id, location id, member snapshot JSON)`` of the organization's assemblies among
+    ``assembly_ids``, in the order asked; ids of other organizations or of nothing are left out."""
     rows = await session.execute(
         _MEMBERS,
         {
@@ -81,4 +81,4 @@ async def member_snapshots_json(
             "due_until": status_rule("due", today).due_max,
         },
     )
-    return [(row[0], row[1]) for row in rows]
+    return [(row[0], row[1], row[2]) for row in rows]

@@ -21,7 +21,13 @@ from assemblies.config import Settings
 from assemblies.domain.working_list import FilterError, parse_filter, parse_list_request
 from assemblies.service_layer import csv_import, queries
 from assemblies.service_layer.errors import InvalidInput, NotFound
-from contracts.snapshots import AssemblySnapshot, ContactSnapshot, LocationSnapshot, MemberSnapshot
+from contracts.snapshots import (
+    MEMBER_LINES,
+    AssemblySnapshot,
+    ContactSnapshot,
+    LocationSnapshot,
+    MemberSnapshot,
+)
 from contracts.snapshots import OrganizationSnapshot as OrganizationSnapshotModel
 from servicekit.clock import Clock
 from servicekit.identity import AdminIdentity, CurrentIdentity
@@ -169,16 +175,26 @@ async def resolve_members(body: ResolveMembers, identity: CurrentIdentity, ctx: 
 
 
 @internal.post("/members/snapshots", operation_id="member_snapshots", response_model=MemberSnapshots)
-async def member_snapshots(body: SnapshotsRequest, identity: CurrentIdentity, ctx: Context) -> Response:
+async def member_snapshots(
+    body: SnapshotsRequest, identity: CurrentIdentity, ctx: Context, request: Request
+) -> Response:
     """Assemblies (at most ``snapshot_max_ids`` per call) with their location and contacts.
 
     The page is written as JSON with the keys of ``MemberSnapshots`` (by PostgreSQL itself when
-    it is the database) and sent as it is, without validating a thousand members against the models."""
+    it is the database) and sent as it is, without validating a thousand members against the models.
+    With ``Accept: application/x-ndjson`` the answer is lines (``contracts.snapshots.MEMBER_LINES``),
+    which batches splices into its generation requests without parsing the members."""
+    lines = MEMBER_LINES in request.headers.get("accept", "")
     async with ctx.sessions() as session:
         page = await queries.member_snapshots_body(
-            session, identity.org_id, body.assembly_ids, ctx.clock.today(), ctx.settings.snapshot_max_ids
+            session,
+            identity.org_id,
+            body.assembly_ids,
+            ctx.clock.today(),
+            ctx.settings.snapshot_max_ids,
+            lines=lines,
         )
-    return Response(page, media_type="application/json")
+    return Response(page, media_type=MEMBER_LINES if lines else "application/json")
 
 
 class OrganizationRef(BaseModel):

@@ -23,6 +23,7 @@ from assemblies.service_layer.snapshots import (
     location_snapshot,
     organization_snapshot,
 )
+from contracts.snapshots import member_lines
 
 
 async def organization(session: AsyncSession, org_id: UUID) -> dict[str, Any]:
@@ -176,21 +177,31 @@ async def member_snapshots(
 
 
 async def member_snapshots_body(
-    session: AsyncSession, org_id: UUID, ids: Sequence[UUID], today: date, max_ids: int
+    session: AsyncSession, org_id: UUID, ids: Sequence[UUID], today: date, max_ids: int, *, lines: bool = False
 ) -> bytes:
-    """``member_snapshots`` as the JSON body of the answer; on PostgreSQL the database writes the members."""
+    """``member_snapshots`` as the body of the answer: JSON, or with ``lines`` the lines of
+    ``contracts.snapshots.MEMBER_LINES``. On PostgreSQL the database writes each member's JSON."""
     if session.bind is None or session.bind.dialect.name != "postgresql":
         page = await member_snapshots(session, org_id, ids, today, max_ids)
-        return json.dumps(page, separators=(",", ":")).encode()
+        if lines:
+            members = [(m["assembly"]["id"], m["location"]["id"], _compact(m)) for m in page["members"]]
+            return member_lines(_compact(page["organization"]), members)
+        return _compact(page).encode()
     if len(ids) > max_ids:
         raise InvalidInput("assembly_ids", f"at most {max_ids} ids per call; page through the list")
     org = await organization(session, org_id)
     wanted = list(dict.fromkeys(ids))
     rows = await snapshot_json.member_snapshots_json(session, org_id, wanted, today)
-    if (error := _missing(wanted, {assembly_id for assembly_id, _ in rows})) is not None:
+    if (error := _missing(wanted, {assembly_id for assembly_id, _, _ in rows})) is not None:
         raise error
-    members = ",".join(member for _, member in rows)
-    return f'{{"organization":{json.dumps(org, separators=(",", ":"))},"members":[{members}]}}'.encode()
+    if lines:
+        return member_lines(_compact(org), rows)
+    members = ",".join(member for _, _, member in rows)
+    return f'{{"organization":{_compact(org)},"members":[{members}]}}'.encode()
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 async def contact_with_context(session: AsyncSession, org_id: UUID, contact_id: UUID, today: date) -> dict[str, Any]:

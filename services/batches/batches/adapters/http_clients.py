@@ -14,11 +14,13 @@ from batches.domain.queue import AutoRule
 from batches.service_layer.errors import UpstreamRejected, UpstreamUnavailable
 from batches.service_layer.ports import ContactContext, LettersLink, OrganizationRef, ResolvedMembers, TemplateInfo
 from contracts.snapshots import (
+    MEMBER_LINES,
     AssemblySnapshot,
     ContactSnapshot,
     LocationSnapshot,
     MemberSnapshot,
     OrganizationSnapshot,
+    read_member_lines,
 )
 from servicekit.identity import Identity
 from servicekit.service_client import identity_headers
@@ -53,9 +55,12 @@ class _Client:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 
-    async def _call(self, method: str, path: str, identity: Identity, **kwargs: Any) -> httpx.Response:
+    async def _call(
+        self, method: str, path: str, identity: Identity, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         try:
-            response = await self.client.request(method, path, headers=identity_headers(identity), **kwargs)
+            headers = {**identity_headers(identity), **(headers or {})}
+            response = await self.client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(self.service, f"{type(exc).__name__}: {exc}") from exc
         if response.status_code >= 500:
@@ -90,19 +95,23 @@ class AssembliesClient(_Client):
         page = _SnapshotPage.model_validate_json(response.content)
         return page.organization, page.members
 
-    async def member_snapshots_json(
+    async def member_snapshot_lines(
         self, identity: Identity, assembly_ids: list[UUID]
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    ) -> tuple[dict[str, Any], list[tuple[str, str, bytes]]]:
         response = await self._call(
-            "POST", "/internal/members/snapshots", identity, json={"assembly_ids": [str(i) for i in assembly_ids]}
+            "POST",
+            "/internal/members/snapshots",
+            identity,
+            json={"assembly_ids": [str(i) for i in assembly_ids]},
+            headers={"Accept": MEMBER_LINES},
         )
         if response.status_code != 200:
             raise self._reject(response)
         try:
-            page = json.loads(response.content)
-            return page["organization"], page["members"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UpstreamUnavailable(self.service, f"member snapshots are not a snapshot page: {exc}") from exc
+            organization, members = read_member_lines(response.content)
+            return json.loads(organization), members
+        except ValueError as exc:
+            raise UpstreamUnavailable(self.service, f"member snapshots are not snapshot lines: {exc}") from exc
 
     async def contact(self, identity: Identity, contact_id: UUID) -> ContactContext:
         response = await self._call("GET", f"/internal/contacts/{contact_id}", identity)

@@ -14,7 +14,6 @@ from batches.adapters.ledger_json import add_communications_json
 from batches.adapters.repository import BatchRepository
 from batches.domain.batch import BatchState
 from batches.domain.chunking import chunk_by_location
-from batches.service_layer.errors import UpstreamUnavailable
 from batches.service_layer.handlers import Dependencies, actor_of, load_batch, locked_batch, publishable_template
 from contracts.events import CommunicationsGenerated, GenerationRequested
 from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
@@ -45,17 +44,17 @@ async def fetch_snapshots(
     return organization, [m for _, members in results for m in members]
 
 
-async def fetch_snapshots_json(
+async def fetch_snapshot_lines(
     deps: Dependencies, identity: Identity, member_ids: list[UUID]
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """``fetch_snapshots`` as the JSON-ready dicts the assemblies service sent."""
+) -> tuple[dict[str, Any] | None, list[tuple[str, str, bytes]]]:
+    """``fetch_snapshots`` as ``(assembly id, location id, member JSON)`` lines, not decoded."""
     step = deps.snapshot_page_size
     pages = [member_ids[start : start + step] for start in range(0, len(member_ids), step)]
     limit = asyncio.Semaphore(deps.snapshot_concurrency)
 
-    async def fetch(page: list[UUID]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async def fetch(page: list[UUID]) -> tuple[dict[str, Any], list[tuple[str, str, bytes]]]:
         async with limit:
-            return await deps.assemblies.member_snapshots_json(identity, page)
+            return await deps.assemblies.member_snapshot_lines(identity, page)
 
     results = await asyncio.gather(*(fetch(page) for page in pages))
     organization = results[0][0] if results else None
@@ -65,9 +64,9 @@ async def fetch_snapshots_json(
 async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> dict[str, int]:
     """open → generating; the chunked generation requests are staged in the same transaction.
 
-    The member snapshots go from the assemblies service's answer into the requests as JSON,
-    without being decoded into models here: the generator validates them when it reads a
-    request. Only what chunking needs (assembly and location ids) is read from them.
+    The member snapshots go from the assemblies service's answer (lines: assembly id, location
+    id, member JSON) into the requests as the bytes they came as, without being parsed here:
+    the generator validates them when it reads a request. Chunking needs only the two ids.
     """
     async with deps.sessions() as session:
         repo = BatchRepository(session)
@@ -76,16 +75,13 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
         member_ids = await repo.member_ids(batch_id)
     template = await publishable_template(deps, identity, batch.template_id)
     started = time.perf_counter()
-    organization_json, snapshots = await fetch_snapshots_json(deps, identity, member_ids)
+    organization_json, lines = await fetch_snapshot_lines(deps, identity, member_ids)
     fetched = time.perf_counter()
-    try:
-        organization = OrganizationSnapshot.model_validate(organization_json) if organization_json else None
-        wanted = {str(a) for a in member_ids}
-        members = [m for m in snapshots if m["assembly"]["id"] in wanted]
-        found = {m["assembly"]["id"] for m in members}
-        chunks = chunk_by_location(members, lambda m: m["location"]["id"], deps.chunk_size)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UpstreamUnavailable("assemblies", f"member snapshots without assembly or location ids: {exc}") from exc
+    organization = OrganizationSnapshot.model_validate(organization_json) if organization_json else None
+    wanted = {str(a) for a in member_ids}
+    members = [line for line in lines if line[0] in wanted]
+    found = {assembly_id for assembly_id, _, _ in members}
+    chunks = chunk_by_location(members, lambda line: line[1], deps.chunk_size)
     missing = [a for a in member_ids if str(a) not in found]
 
     async with deps.sessions.begin() as session:
@@ -116,7 +112,8 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
                     organization=organization,
                     members=[],
                 )
-                requests.append((request, f"{batch.id}:{index}", request.json_with_members(chunk)))
+                payload = request.json_with_members([member for _, _, member in chunk])
+                requests.append((request, f"{batch.id}:{index}", payload))
             await outbox.stage(session, deps.tables, requests)
         await repo.record(
             batch,

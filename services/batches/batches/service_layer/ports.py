@@ -65,10 +65,11 @@ class Assemblies(Protocol):
         self, identity: Identity, assembly_ids: list[UUID]
     ) -> tuple[OrganizationSnapshot, list[MemberSnapshot]]: ...
 
-    async def member_snapshots_json(
+    async def member_snapshot_lines(
         self, identity: Identity, assembly_ids: list[UUID]
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The same page as ``member_snapshots``, as the JSON-ready dicts it arrived as."""
+    ) -> tuple[dict[str, Any], list[tuple[str, str, bytes]]]:
+        """The same page as ``member_snapshots``: the organization, and each member as
+        ``(assembly id, location id, its JSON)`` (``contracts.snapshots.MEMBER_LINES``)."""
         ...
 
     async def contact(self, identity: Identity, contact_id: UUID) -> ContactContext: ...
