@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from contracts.events import DeliveryReported
 from delivery.adapters.documents_client import DocumentsClient
 from delivery.adapters.orm import metadata
+from delivery.adapters.report_publisher import KafkaReportPublisher
 from delivery.adapters.smtp_pool import SmtpPool
 from delivery.config import Settings
 from delivery.domain.ledger import RetryPolicy
@@ -32,7 +33,9 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     return runtime
 
 
-def build_service(settings: Settings, runtime: ServiceRuntime) -> DeliveryService:
+def build_service(
+    settings: Settings, runtime: ServiceRuntime, publisher: KafkaReportPublisher | None = None
+) -> DeliveryService:
     mailer = SmtpPool(
         settings.smtp_host,
         settings.smtp_port,
@@ -51,11 +54,13 @@ def build_service(settings: Settings, runtime: ServiceRuntime) -> DeliveryServic
         runtime.tables,
         mailer,
         documents,
+        publisher=publisher,
         retry_policy=RetryPolicy(settings.retry_max_attempts, settings.retry_base_seconds, settings.retry_max_seconds),
         report_sending=settings.report_sending,
         stale_sending_after=timedelta(seconds=settings.stale_sending_seconds),
         circuit_seconds=settings.circuit_seconds,
         begin_chunk=settings.begin_chunk_size,
+        max_begin_chunk=settings.max_begin_chunk_size,
     )
 
 
@@ -73,7 +78,12 @@ async def _retry_loop(service: DeliveryService, settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
-    service = build_service(settings, runtime)
+    publisher = (
+        KafkaReportPublisher(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-reports")
+        if settings.report_directly
+        else None
+    )
+    service = build_service(settings, runtime, publisher)
     assert runtime.broker is not None
     register_consumers(
         runtime.broker,
@@ -84,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tasks: list[asyncio.Task[None]] = []
 
     async def start(_runtime: ServiceRuntime) -> None:
+        if publisher is not None:
+            await publisher.start()
         await service.start()
         tasks.append(asyncio.create_task(_retry_loop(service, settings), name="delivery-retry-loop"))
 
@@ -97,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await rt.broker.stop()
         await service.stop()
         await service.close_adapters()
+        if publisher is not None:
+            await publisher.close()
 
     runtime.on_start.append(start)
     runtime.on_stop.append(stop)

@@ -43,7 +43,14 @@ class Settings(ServiceSettings):
     """Delivery requests polled and sent together before their offsets are committed."""
     consumer_batch_timeout_ms: int = Field(default=50, ge=1)
     begin_chunk_size: int = Field(default=50, ge=1)
-    """A polled batch is marked ``sending`` this many at a time, just ahead of the connections."""
+    """A polled batch is marked ``sending`` in chunks: the first this big, each next one twice the last..."""
+    max_begin_chunk_size: int = Field(default=400, ge=1)
+    """... up to this size."""
+    report_directly: bool = True
+    """Publish the reports of requests that came from Kafka straight after their outcome is
+    committed (acknowledged before the offsets are committed) instead of through the outbox.
+    Reports of the retry schedule always go through the outbox; with ``report_sending`` on,
+    every report does (so ``sent`` never overtakes ``sending``)."""
     report_sending: bool = False
     """Also publish a ``sending`` report before each attempt. ``sent`` and ``failed`` are always
     published; ``sending`` is always recorded in the ledger. Off by default: it doubles the

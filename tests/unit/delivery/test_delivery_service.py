@@ -6,13 +6,13 @@ import asyncio
 import json
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from contracts.events import BatchClosed, DeliveryRequested
+from contracts.events import BatchClosed, DeliveryReported, DeliveryRequested
 from delivery.adapters.orm import deliveries, metadata
 from delivery.domain.ledger import Failure, FailureKind, RetryPolicy
 from delivery.domain.outgoing_email import OutgoingEmail
@@ -55,8 +55,26 @@ class NoDocuments:
         pass
 
 
+class FakePublisher:
+    """Reports published straight to 'Kafka'; ``fail`` makes the next publications raise."""
+
+    def __init__(self) -> None:
+        self.published: list[DeliveryReported] = []
+        self.fail = 0
+        self.gate: asyncio.Event | None = None
+
+    async def publish(self, reports: Sequence[DeliveryReported]) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("broker unreachable")
+        self.published.extend(reports)
+
+
 class World:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, publisher: FakePublisher | None = None) -> None:
+        self.publisher = publisher
         self.engine = create_engine(f"sqlite+aiosqlite:///{tmp}/delivery.db")
         self.sessions = create_session_factory(self.engine)
         self.tables = add_messaging_tables(metadata)
@@ -67,16 +85,22 @@ class World:
             self.tables,
             self.mailer,
             NoDocuments(),
+            publisher=publisher,
             retry_policy=RetryPolicy(max_attempts=3, base_seconds=10, max_seconds=60),
             clock=self.clock,
             rng=random.Random(1),
             begin_chunk=3,
         )
 
-    async def reports(self) -> list[dict]:
+    async def outbox(self) -> list[dict]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(select(self.tables.outbox.c.payload).order_by(self.tables.outbox.c.id))).all()
         return [json.loads(r.payload) for r in rows]
+
+    async def reports(self) -> list[dict]:
+        """Every report, whichever way it goes out: published directly, then staged in the outbox."""
+        published = [json.loads(r.to_json_bytes()) for r in self.publisher.published] if self.publisher else []
+        return published + await self.outbox()
 
     async def ledger(self, cid: uuid.UUID) -> dict:
         async with self.engine.connect() as conn:
@@ -84,9 +108,10 @@ class World:
         return dict(row._mapping)
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = World(tmp_path)
+@pytest.fixture(params=["outbox", "direct"])
+async def world(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    """Every test runs with reports through the outbox only, and with Kafka requests' reports published directly."""
+    w = World(tmp_path, FakePublisher() if request.param == "direct" else None)
     async with w.engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     await w.service.start()
@@ -205,3 +230,75 @@ async def test_a_stale_request_after_a_newer_one_changes_nothing(world: World) -
     assert (entry["status"], entry["request_seq"], entry["last_error"]) == ("failed", 2, "554 spam")
     world.clock.advance(hours=1)
     assert await world.service.retry_due() == 0
+
+
+@pytest.fixture
+async def direct_world(tmp_path: Path) -> AsyncIterator[World]:
+    w = World(tmp_path, FakePublisher())
+    async with w.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    await w.service.start()
+    yield w
+    await w.service.stop()
+    await w.engine.dispose()
+
+
+async def test_kafka_requests_are_reported_directly_and_retries_through_the_outbox(direct_world: World) -> None:
+    w = direct_world
+    assert w.publisher is not None
+    ok, slow = request(), request(to="slow@customer.example")
+    w.mailer.failures["slow@customer.example"] = [Failure(FailureKind.TRANSIENT, "451 try later", 451)]
+    await w.service.handle_delivery_requests([ok, slow])
+    assert [(r.communication_id, r.status) for r in w.publisher.published] == [(ok.communication_id, "sent")]
+    assert await w.outbox() == []
+
+    w.clock.advance(seconds=11)
+    assert await w.service.retry_due() == 1  # no Kafka offset holds this one back: the outbox carries it
+    [staged] = await w.outbox()
+    assert (staged["communication_id"], staged["status"]) == (str(slow.communication_id), "sent")
+    assert len(w.publisher.published) == 1
+
+
+async def test_the_handler_returns_only_after_the_reports_are_acknowledged(direct_world: World) -> None:
+    w = direct_world
+    assert w.publisher is not None
+    w.publisher.gate = asyncio.Event()
+    r = request()
+    handling = asyncio.create_task(w.service.handle_delivery_requests([r]))
+    for _ in range(200):
+        if len(w.mailer.sent) == 1 and (await w.ledger(r.communication_id))["status"] == "sent":
+            break
+        await asyncio.sleep(0.01)
+    assert (await w.ledger(r.communication_id))["status"] == "sent", "sent is committed before publishing"
+    await asyncio.sleep(0.05)
+    assert not handling.done(), "the offsets must wait for the acknowledgement"
+    w.publisher.gate.set()
+    await handling
+    assert [x.status for x in w.publisher.published] == ["sent"]
+
+
+async def test_a_publish_hiccup_is_retried(direct_world: World) -> None:
+    w = direct_world
+    assert w.publisher is not None
+    w.publisher.fail = 1
+    r = request()
+    await w.service.handle_delivery_requests([r])
+    assert [x.communication_id for x in w.publisher.published] == [r.communication_id]
+
+
+async def test_reports_that_cannot_be_published_fail_the_poll_and_the_replay_reports_without_resending(
+    direct_world: World,
+) -> None:
+    w = direct_world
+    assert w.publisher is not None
+    w.service.recorder.write_attempts = 1
+    w.publisher.fail = 1
+    requests = [request() for _ in range(3)]
+    with pytest.raises(ConnectionError):
+        await w.service.handle_delivery_requests(requests)  # the consumer does not commit the offsets
+    assert len(w.mailer.sent) == 3 and w.publisher.published == []
+
+    await w.service.handle_delivery_requests(requests)  # Kafka delivers the same requests again
+    assert len(w.mailer.sent) == 3, "never sent twice"
+    reported = {x["communication_id"]: x["status"] for x in await w.reports()}
+    assert reported == {str(r.communication_id): "sent" for r in requests}

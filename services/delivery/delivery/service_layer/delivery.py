@@ -5,11 +5,15 @@ Flow of one polled group of ``DeliveryRequested`` events (``handle_delivery_requ
 1. one transaction decides each request against the ledger (``domain.ledger.decide``),
    writes ``sending`` (with the attempt number) for those to send, ``dropped`` for a
    closed batch's, and stages the reports (``sending``, or the settled outcome again);
+   the polled group is begun in growing chunks (``begin_chunk``, twice that, ...), so
+   the first emails reach the wire after a small transaction and the rest cost few;
 2. the emails go out concurrently, at most ``mailer.size`` at a time (one per pooled
    connection); just before each one talks to the server, a batch closed in the
    meantime stops it;
 3. each outcome is group-committed (``OutcomeRecorder``): ``sent``, ``failed`` with the
-   server's reason, or ``queued`` with the time of the next attempt;
+   server's reason, or ``queued`` with the time of the next attempt; with a report
+   ``publisher`` the reports of these Kafka requests are published right after the
+   commit (acknowledged) instead of going through the outbox;
 4. only then does the call return, and only then does the consumer commit the offsets.
 
 A transient failure never makes anyone wait: the email goes back to ``queued`` with a
@@ -46,7 +50,7 @@ from delivery.domain.ledger import (
     decide,
 )
 from delivery.domain.outgoing_email import EmailRequest, InvalidEmail, build_email
-from delivery.service_layer.ports import DocumentStore, DocumentUnavailable, Mailer, SendFailed
+from delivery.service_layer.ports import DocumentStore, DocumentUnavailable, Mailer, ReportPublisher, SendFailed
 from delivery.service_layer.recorder import OutcomeRecorder
 from servicekit import outbox
 from servicekit.clock import Clock, SystemClock
@@ -60,6 +64,8 @@ class Attempt:
     request: DeliveryRequested
     number: int
     """1 for the first attempt of this communication's current request."""
+    direct: bool = False
+    """Its report is published directly (a Kafka request, replayed if we crash before the ack)."""
 
 
 def _report(
@@ -113,6 +119,7 @@ class DeliveryService:
         mailer: Mailer,
         documents: DocumentStore,
         *,
+        publisher: ReportPublisher | None = None,
         retry_policy: RetryPolicy | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
@@ -120,6 +127,7 @@ class DeliveryService:
         stale_sending_after: timedelta = timedelta(minutes=5),
         circuit_seconds: float = 2.0,
         begin_chunk: int = 50,
+        max_begin_chunk: int = 400,
     ) -> None:
         self._sessions = sessions
         self._tables = tables
@@ -131,13 +139,16 @@ class DeliveryService:
         self._report_sending = report_sending
         self._stale_after = stale_sending_after
         self._slots = asyncio.Semaphore(mailer.size)
-        self.recorder = OutcomeRecorder(sessions, tables)
+        self.recorder = OutcomeRecorder(sessions, tables, publisher=publisher)
+        # ``sending`` reports go through the outbox: the others then go there too, to stay behind them
+        self._direct = publisher is not None and not report_sending
         self.closed_batches: set[UUID] = set()
         self.sent = 0
         self._circuit = timedelta(seconds=circuit_seconds)
         self._server_down: tuple[Any, str] | None = None
         self._started = asyncio.Event()
         self._chunk = max(1, begin_chunk)
+        self._max_chunk = max(self._chunk, max_begin_chunk)
 
     async def start(self) -> None:
         async with self._sessions() as session:
@@ -158,7 +169,10 @@ class DeliveryService:
 
         The group is begun in chunks: while the first chunk's emails are on the wire, the
         next chunk's ``sending`` rows are being committed, so the connections never wait
-        for the database, and only a chunk ahead of the wire is ever ``sending``.
+        for the database. Chunks double in size (up to ``max_begin_chunk``): a small
+        first one gets the wire busy quickly, larger ones after it make few transactions.
+        (How many are ``sending`` ahead of the wire does not widen the duplicate window:
+        after a crash those are sent for the first time.)
         """
         await self._started.wait()
         latest: dict[UUID, DeliveryRequested] = {}
@@ -169,9 +183,12 @@ class DeliveryService:
         unique = list(latest.values())
         running: list[asyncio.Task[None]] = []
         try:
-            for start in range(0, len(unique), self._chunk):
-                attempts = await self._begin(unique[start : start + self._chunk])
+            start, size = 0, self._chunk
+            while start < len(unique):
+                attempts = await self._begin(unique[start : start + size])
                 running.extend(asyncio.ensure_future(self._attempt(a)) for a in attempts)
+                start += size
+                size = min(size * 2, self._max_chunk)
             if running:
                 await asyncio.gather(*running)
         finally:
@@ -195,7 +212,7 @@ class DeliveryService:
                     continuing = entry is not None and entry.request_seq == r.request_seq
                     number = entry.attempts + 1 if continuing and entry is not None else 1
                     rows.append(self._row(r, DeliveryStatus.SENDING, number, now))
-                    attempts.append(Attempt(r, number))
+                    attempts.append(Attempt(r, number, direct=self._direct))
                     if self._report_sending:
                         reports.append((_report(r, "sending", attempts=number, at=now), str(cid)))
                 elif decision is Decision.DROP:
@@ -267,8 +284,12 @@ class DeliveryService:
             await asyncio.gather(*(self._attempt(a) for a in attempts))
 
     async def _attempt(self, attempt: Attempt) -> None:
+        self.recorder.running += 1
+        try:
+            outcome = await self._try(attempt)
+        finally:
+            self.recorder.running -= 1
         r = attempt.request
-        outcome = await self._try(attempt)
         now = self._clock.now()
         report = None
         if outcome.report is not None:
@@ -284,7 +305,7 @@ class DeliveryService:
             at=now,
             request=r.model_dump(mode="json") if outcome.status is DeliveryStatus.QUEUED else None,
         )
-        await self.recorder.record(recorded, report)
+        await self.recorder.record(recorded, report, direct=attempt.direct)
         if outcome.status is DeliveryStatus.SENT:
             self.sent += 1
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from contracts.events import DeliveryReported
 from delivery.domain.ledger import Failure
 from delivery.domain.outgoing_email import OutgoingEmail
 
@@ -34,3 +36,9 @@ class DocumentStore(Protocol):
     async def letter_pdf(self, org_id: UUID, document_id: UUID) -> bytes: ...
 
     async def close(self) -> None: ...
+
+
+class ReportPublisher(Protocol):
+    """Publishes delivery reports straight to Kafka, returning once the broker acknowledged them all."""
+
+    async def publish(self, reports: Sequence[DeliveryReported]) -> None: ...
