@@ -38,31 +38,42 @@ async def count(runtime, table, event_id) -> int:  # type: ignore[no-untyped-def
         ).scalar_one()
 
 
-async def test_an_event_reaches_consumers_only_after_its_transaction_commits(publisher, probe_process):
+async def stage(session, publisher, events: list[ThingHappened], key: str) -> None:  # type: ignore[no-untyped-def]
+    """One event alone (an INSERT), or several at once (a COPY on PostgreSQL)."""
+    if len(events) == 1:
+        await outbox.stage(session, publisher.tables, events[0], key=key)
+    else:
+        await outbox.stage(session, publisher.tables, [(e, key) for e in events])
+
+
+@pytest.mark.parametrize("staged", [1, 3], ids=["one event", "several events"])
+async def test_an_event_reaches_consumers_only_after_its_transaction_commits(publisher, probe_process, staged):  # type: ignore[no-untyped-def]
     probe_process()
-    committed = ThingHappened(org_id=ORG, value="committed")
+    committed = [ThingHappened(org_id=ORG, value=f"committed {i}") for i in range(staged)]
     async with publisher.sessions() as session:
         await session.begin()
-        await outbox.stage(session, publisher.tables, committed, key="a")
+        await stage(session, publisher, committed, "a")
         await asyncio.sleep(2.0)  # the relay polls meanwhile: nothing may leave before the commit
-        assert await count(publisher, seen, committed.event_id) == 0
+        assert [await count(publisher, seen, e.event_id) for e in committed] == [0] * staged
         await session.commit()
-    assert await wait_for(lambda: count(publisher, effects, committed.event_id)) == 1
+    for event in committed:
+        assert await wait_for(lambda e=event: count(publisher, effects, e.event_id)) == 1
 
 
-async def test_an_event_of_a_rolled_back_transaction_is_never_published(publisher, probe_process):
+@pytest.mark.parametrize("staged", [1, 3], ids=["one event", "several events"])
+async def test_an_event_of_a_rolled_back_transaction_is_never_published(publisher, probe_process, staged):  # type: ignore[no-untyped-def]
     probe_process()
-    rolled_back = ThingHappened(org_id=ORG, value="rolled back")
+    rolled_back = [ThingHappened(org_id=ORG, value=f"rolled back {i}") for i in range(staged)]
     later = ThingHappened(org_id=ORG, value="later")
     async with publisher.sessions() as session:
         await session.begin()
-        await outbox.stage(session, publisher.tables, rolled_back, key="same-partition")
+        await stage(session, publisher, rolled_back, "same-partition")
         await session.rollback()
     async with publisher.sessions.begin() as session:
         await outbox.stage(session, publisher.tables, later, key="same-partition")
     # same key, same partition: once `later` is handled, `rolled_back` would have been too
     assert await wait_for(lambda: count(publisher, effects, later.event_id)) == 1
-    assert await count(publisher, seen, rolled_back.event_id) == 0
+    assert [await count(publisher, seen, e.event_id) for e in rolled_back] == [0] * staged
 
 
 @pytest.mark.parametrize("crash", ["after_commit", "before_commit"])
