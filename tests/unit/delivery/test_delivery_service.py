@@ -32,12 +32,16 @@ class FakeMailer:
         self.sent: list[OutgoingEmail] = []
         self.failures: dict[str, list[Failure]] = {}
         self.gate: asyncio.Event | None = None
+        self.delay = 0.0
+        """Seconds each conversation takes."""
         self.calls = 0
 
     async def send(self, email: OutgoingEmail) -> None:
         self.calls += 1
         if self.gate is not None:
             await self.gate.wait()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         planned = self.failures.get(email.to.addr_spec)
         if planned:
             raise SendFailed(planned.pop(0))
@@ -302,3 +306,19 @@ async def test_reports_that_cannot_be_published_fail_the_poll_and_the_replay_rep
     assert len(w.mailer.sent) == 3, "never sent twice"
     reported = {x["communication_id"]: x["status"] for x in await w.reports()}
     assert reported == {str(r.communication_id): "sent" for r in requests}
+
+
+async def test_a_failed_report_lets_the_other_emails_of_the_poll_finish_before_failing_it(
+    direct_world: World,
+) -> None:
+    w = direct_world
+    assert w.publisher is not None
+    w.service.recorder.write_attempts = 1
+    w.publisher.fail = 1
+    w.mailer.delay = 0.05  # the first outcomes' report fails while later emails are still on the wire
+    requests = [request() for _ in range(8)]
+    with pytest.raises(ConnectionError):
+        await w.service.handle_delivery_requests(requests)
+    statuses = [(await w.ledger(r.communication_id))["status"] for r in requests]
+    assert statuses == ["sent"] * 8, "every email that went out is recorded, none left `sending`"
+    assert len(w.mailer.sent) == 8

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 # RFC 5322 dot-atom local part (no quoted strings, no comments) @ a DNS name
@@ -41,6 +42,7 @@ class Address:
     addr_spec: str
 
 
+@lru_cache(maxsize=4096)  # the organization's From and Reply-To repeat in every email of a batch
 def mailbox(addr: str, display_name: str = "", *, field: str) -> Address:
     """One validated address (with an optional display name) for header ``field``.
 

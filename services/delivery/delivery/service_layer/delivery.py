@@ -190,7 +190,13 @@ class DeliveryService:
                 start += size
                 size = min(size * 2, self._max_chunk)
             if running:
-                await asyncio.gather(*running)
+                # one failure (its outcome could not be recorded or reported) fails the poll, but only
+                # after the others finished: cancelling them mid-conversation would leave emails that
+                # went out ``sending``, to be sent again on the replay
+                results = await asyncio.gather(*running, return_exceptions=True)
+                for result in results:
+                    if isinstance(result, BaseException):
+                        raise result
         finally:
             for task in running:  # on failure or cancellation, nothing keeps going behind our back
                 task.cancel()

@@ -128,7 +128,8 @@ class OutcomeRecorder:
             except Exception as exc:  # the database hiccuped: the emails are sent, keep trying to say so
                 error = exc
                 log.warning("recording %s outcomes failed (attempt %s): %r", len(group), attempt + 1, exc)
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+                if attempt + 1 < self.write_attempts:
+                    await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
         return error
 
     async def _publish_with_retries(self, group: Sequence[_Pending]) -> BaseException | None:
@@ -143,7 +144,8 @@ class OutcomeRecorder:
             except Exception as exc:  # the ledger is committed; a replay of the request would report it again
                 error = exc
                 log.warning("publishing %s reports failed (attempt %s): %r", len(reports), attempt + 1, exc)
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+                if attempt + 1 < self.write_attempts:
+                    await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
         return error
 
     async def _write(self, group: Sequence[_Pending]) -> None:
