@@ -110,7 +110,7 @@ def ledger_rows(
                 False,
                 0,
                 0,
-                f"<{UUID(communication_id)}@{domain}>" if method == "email" else "",
+                f"<{communication_id.lower()}@{domain}>" if method == "email" else "",
                 at,
                 at,
                 c.get("communication_type_id"),
