@@ -59,11 +59,17 @@ LETTER = BODY
 
 
 async def ensure_databases() -> None:
+    """The assemblies database is kept (seeding it again is a no-op); batches and generator start
+    empty, so every run inserts into tables of the same size (past runs' batches would otherwise
+    pile up in the ledger and its indexes)."""
     conn = await asyncpg.connect(f"{PG}/postgres")
     try:
         for service in SERVICES:
-            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", f"{PREFIX}{service}"):
-                await conn.execute(f'CREATE DATABASE "{PREFIX}{service}"')
+            name = f"{PREFIX}{service}"
+            if service != "assemblies":
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
