@@ -9,7 +9,7 @@ creates a published template, creates a batch of every assembly and generates it
   Jinja2 (sandbox, same template texts) and insert them with one bulk insert;
 - the ratio pipeline time / plain time. Targets: >= 3,000 communications/s, ratio <= 3.
 
-    .venv/bin/python bench/batches_generation_bench.py [--assemblies 10000] [--chunk-size 200] [--generators 2]
+    .venv/bin/python bench/batches_generation_bench.py [--assemblies 10000] [--chunk-size 400] [--generators 2]
 
 Also prints the CPU seconds each service process used during the pipeline, and how busy the
 whole machine was (other work on a shared machine slows every figure down).
@@ -325,7 +325,7 @@ async def plain_process(stack: Stack, headers: dict[str, str], batch_id: str) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assemblies", type=int, default=10_000)
-    parser.add_argument("--chunk-size", type=int, default=200)
+    parser.add_argument("--chunk-size", type=int, default=400)
     parser.add_argument("--generators", type=int, default=2, help="generator processes in their consumer group")
     parser.add_argument("--port-offset", type=int, default=5300, help="service ports = usual ports + this offset")
     args = parser.parse_args()

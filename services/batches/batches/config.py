@@ -17,7 +17,7 @@ class Settings(ServiceSettings):
     assemblies_url: str = "http://127.0.0.1:8101"
     generator_url: str = "http://127.0.0.1:8103"
     documents_url: str = "http://127.0.0.1:8105"
-    chunk_size: int = Field(default=200, ge=1)
+    chunk_size: int = Field(default=400, ge=1)
     """Members per generation request; a location's members always stay in one chunk."""
     snapshot_page_size: int = Field(default=1000, ge=1, le=1000)
     """Assembly ids per snapshot call to the assemblies service (it accepts at most 1000)."""

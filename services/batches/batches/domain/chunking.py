@@ -14,7 +14,7 @@ M = TypeVar("M")
 
 
 def chunk_by_location(
-    members: Sequence[M], location_of: Callable[[M], Hashable], chunk_size: int = 200
+    members: Sequence[M], location_of: Callable[[M], Hashable], chunk_size: int = 400
 ) -> list[list[M]]:
     """Group ``members`` by location (first-seen order) and pack whole locations into chunks."""
     if chunk_size < 1:

@@ -41,7 +41,7 @@ class Dependencies:
     templates: Templates
     documents: Documents
     clock: Clock = field(default_factory=SystemClock)
-    chunk_size: int = 200
+    chunk_size: int = 400
     snapshot_page_size: int = 1000
     snapshot_concurrency: int = 3
     new_id: Callable[[], UUID] = uuid4
