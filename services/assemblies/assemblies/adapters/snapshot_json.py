@@ -20,6 +20,28 @@ from assemblies.domain.compliance import status_rule
 
 _MEMBERS = text(
     """
+WITH wanted AS (
+    SELECT a.*, w.position
+    FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS w(id, position)
+    JOIN assemblies a ON a.id = w.id AND a.org_id = :org_id
+), contacts_at AS (  -- every contact of the page's locations, one JSON array per location
+    SELECT c.location_id, json_agg(json_build_object(
+            'id', c.id, 'location_id', c.location_id, 'contact_type', c.contact_type,
+            'name', c.name, 'first_name', c.first_name, 'email', c.email,
+            'mailing_address', CASE
+                WHEN c.mailing_line1 <> '' OR c.mailing_line2 <> '' OR c.mailing_city <> ''
+                     OR c.mailing_state <> '' OR c.mailing_postal_code <> ''
+                THEN json_build_object(
+                    'line1', c.mailing_line1, 'line2', c.mailing_line2, 'city', c.mailing_city,
+                    'state', c.mailing_state, 'postal_code', c.mailing_postal_code)
+                END,
+            'is_primary', c.is_primary, 'do_not_contact', c.do_not_contact,
+            'email_bounced', c.email_bounced_at IS NOT NULL)
+            ORDER BY c.is_primary DESC, c.contact_type, c.name, c.id) AS contacts
+    FROM contacts c
+    WHERE c.org_id = :org_id AND c.location_id IN (SELECT location_id FROM wanted)
+    GROUP BY c.location_id
+)
 SELECT a.id, a.location_id, json_build_object(
     'assembly', json_build_object(
         'id', a.id, 'location_id', a.location_id, 'serial_number', a.serial_number,
@@ -41,28 +63,13 @@ SELECT a.id, a.location_id, json_build_object(
             'state', l.state, 'postal_code', l.postal_code),
         'service_area_id', l.service_area_id, 'service_area_name', COALESCE(s.name, ''),
         'facility_type', l.facility_type, 'active', l.active),
-    'contacts', COALESCE((
-        SELECT json_agg(json_build_object(
-            'id', c.id, 'location_id', c.location_id, 'contact_type', c.contact_type,
-            'name', c.name, 'first_name', c.first_name, 'email', c.email,
-            'mailing_address', CASE
-                WHEN c.mailing_line1 <> '' OR c.mailing_line2 <> '' OR c.mailing_city <> ''
-                     OR c.mailing_state <> '' OR c.mailing_postal_code <> ''
-                THEN json_build_object(
-                    'line1', c.mailing_line1, 'line2', c.mailing_line2, 'city', c.mailing_city,
-                    'state', c.mailing_state, 'postal_code', c.mailing_postal_code)
-                END,
-            'is_primary', c.is_primary, 'do_not_contact', c.do_not_contact,
-            'email_bounced', c.email_bounced_at IS NOT NULL)
-            ORDER BY c.is_primary DESC, c.contact_type, c.name, c.id)
-        FROM contacts c
-        WHERE c.org_id = :org_id AND c.location_id = l.id), '[]'::json)
+    'contacts', COALESCE(contacts_at.contacts, '[]'::json)
 )::text
-FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS wanted(id, position)
-JOIN assemblies a ON a.id = wanted.id AND a.org_id = :org_id
+FROM wanted a
 JOIN locations l ON l.id = a.location_id AND l.org_id = :org_id
 LEFT JOIN service_areas s ON s.id = l.service_area_id AND s.org_id = l.org_id
-ORDER BY wanted.position
+LEFT JOIN contacts_at ON contacts_at.location_id = l.id
+ORDER BY a.position
 """
 )
 
