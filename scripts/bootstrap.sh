@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent setup of everything the project needs on a Debian 12 machine:
 #   1. Debian packages the tests and the local infrastructure use (only the missing ones;
-#      one `apt-get update`, only when something is missing): poppler-utils, chromium,
+#      one `apt-get update`, only when something is missing): poppler-utils, chromium, openssl (test certificates),
 #      postgresql, fonts, a JRE and Maven (for the local Kafka broker), python3.11-venv.
 #   2. .venv with Python 3.11 (created when missing or broken).
 #   3. pip install -r requirements/dev.txt -c requirements/constraints.txt, skipped when
@@ -30,7 +30,7 @@ apt_packages() {
         log "not a Debian system: install poppler-utils, chromium, postgresql, a JRE 17 and maven yourself"
         return 0
     fi
-    local want=(poppler-utils chromium postgresql fonts-liberation fonts-dejavu-core ca-certificates)
+    local want=(poppler-utils chromium postgresql fonts-liberation fonts-dejavu-core ca-certificates openssl)
     command -v java >/dev/null || want+=(openjdk-17-jre-headless)
     command -v mvn >/dev/null || want+=(maven)
     # Debian's own python3.11 needs python3.11-venv for `-m venv` (pyenv's does not).

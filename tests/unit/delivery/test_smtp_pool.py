@@ -232,8 +232,8 @@ async def test_login_when_configured_and_a_wrong_password_is_transient() -> None
 
 @pytest.fixture
 def tls_context(tmp_path: Path) -> ssl.SSLContext:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
+    # scripts/bootstrap.sh installs openssl (Debian's package) with the rest of the test tools
+    assert shutil.which("openssl"), "openssl is needed to make a test certificate: run scripts/bootstrap.sh"
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     make_certificate = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
     subprocess.run(
