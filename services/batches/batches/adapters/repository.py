@@ -16,7 +16,7 @@ from batches.adapters.bulk import insert_ignoring_conflicts_bulk
 from batches.adapters.queue_repository import DELIVERY_COLUMNS
 from batches.domain.batch import Batch, BatchState
 from batches.domain.communication import CommunicationStatus, Method, message_id_for
-from contracts.events import GeneratedCommunication, SkippedMember
+from contracts.events import CommunicationsGenerated, GeneratedCommunication, SkippedMember
 from servicekit.db import insert_ignoring_conflicts
 
 _BATCH_FIELDS = (
@@ -156,6 +156,18 @@ class BatchRepository:
         )
         result = await self.session.execute(stmt)
         return result.rowcount == 1
+
+    async def claim_result(self, owner_id: UUID, event: CommunicationsGenerated, at: datetime) -> bool:
+        """``claim_chunk`` for a chunk's result event (a batch's, or a job's with ``owner_id`` the job)."""
+        return await self.claim_chunk(
+            owner_id,
+            event.chunk_index,
+            communications=0 if event.error else len(event.communications),
+            skipped=0 if event.error else len(event.skipped),
+            error=event.error,
+            event_id=event.event_id,
+            at=at,
+        )
 
     async def add_communications(
         self,

@@ -156,15 +156,7 @@ async def record_generated_chunk(
     if batch.state is not BatchState.GENERATING:
         return f"ignored: batch is {batch.state.value}"
     now = clock.now()
-    claimed = await repo.claim_chunk(
-        batch.id,
-        event.chunk_index,
-        communications=0 if event.error else len(event.communications),
-        skipped=0 if event.error else len(event.skipped),
-        error=event.error,
-        event_id=event.event_id,
-        at=now,
-    )
+    claimed = await repo.claim_result(batch.id, event, now)
     if not claimed:
         return "duplicate"
     if not event.error:

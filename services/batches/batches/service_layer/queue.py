@@ -299,15 +299,7 @@ async def record_job_chunk(
         return "ignored: unknown job"
     ledger = BatchRepository(session)
     now = clock.now()
-    claimed = await ledger.claim_chunk(
-        job.id,
-        event.chunk_index,
-        communications=0 if event.error else len(event.communications),
-        skipped=0 if event.error else len(event.skipped),
-        error=event.error,
-        event_id=event.event_id,
-        at=now,
-    )
+    claimed = await ledger.claim_result(job.id, event, now)
     if not claimed:
         return "duplicate"
     if event.error:
