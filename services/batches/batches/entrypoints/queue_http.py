@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from batches.service_layer import handlers, queue, queue_views
+from batches.service_layer import handlers, queue, queue_actions, queue_views
 from servicekit.identity import AdminIdentity, CurrentIdentity
 
 router = APIRouter(tags=["auto and one-time communications"])
@@ -90,18 +90,18 @@ async def list_unsent(
 
 @router.post("/communications/send", status_code=202, operation_id="send_unsent_communications")
 async def send_unsent(body: Selection, identity: AdminIdentity, deps: Deps) -> dict[str, int]:
-    return await queue.send_queued(deps, identity, body.communication_ids)
+    return await queue_actions.send_queued(deps, identity, body.communication_ids)
 
 
 @router.post("/communications/letters", operation_id="unsent_letters_link")
 async def unsent_letters(identity: AdminIdentity, deps: Deps, body: OptionalSelection | None = None) -> LinkOut:
-    link = await queue.queued_letters_link(deps, identity, body.communication_ids if body else None)
+    link = await queue_actions.queued_letters_link(deps, identity, body.communication_ids if body else None)
     return LinkOut(url=link.url, expires_at=link.expires_at)
 
 
 @router.post("/communications/mark-mailed", operation_id="mark_unsent_letters_mailed")
 async def mark_mailed(body: MarkMailed, identity: AdminIdentity, deps: Deps) -> dict[str, int]:
-    return await queue.mark_queued_mailed(deps, identity, body.mailed_on, body.communication_ids)
+    return await queue_actions.mark_queued_mailed(deps, identity, body.mailed_on, body.communication_ids)
 
 
 @router.get("/communications/errors", operation_id="list_communications_with_errors")
@@ -117,7 +117,7 @@ async def list_errors(
 @router.post("/communications/retry", status_code=202, operation_id="retry_failed_communications")
 async def retry(body: Selection, identity: AdminIdentity, deps: Deps) -> dict[str, Any]:
     """Send the named failed emails again, to each contact's current email address."""
-    return await queue.retry_failed_emails(deps, identity, body.communication_ids)
+    return await queue_actions.retry_failed_emails(deps, identity, body.communication_ids)
 
 
 @router.post("/communications/one-time", status_code=202, operation_id="create_one_time_communication")
