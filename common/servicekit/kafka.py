@@ -171,9 +171,17 @@ def subscriber(
     *,
     group_id: str,
     max_poll_records: int | None = None,
+    fetch_max_wait_ms: int = 500,
     **kwargs: Any,
 ) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
-    """Subscribe a handler taking ``event_type`` to its topic, committing after the work."""
+    """Subscribe a handler taking ``event_type`` to its topic, committing after the work.
+
+    ``fetch_max_wait_ms``: how long the broker may hold a fetch that finds nothing new. A
+    consumer has one fetch at a time in flight; a partition whose next message comes while a
+    fetch for the consumer's other partitions is held waits until that fetch returns. Lower
+    it where a message should be handled as soon as it arrives (a batch's chunks), at the
+    cost of more fetches while idle.
+    """
     return broker.subscriber(
         topic_name(event_type.TOPIC),
         group_id=group_name(group_id),
@@ -182,6 +190,7 @@ def subscriber(
         max_poll_records=max_poll_records,
         fetch_max_bytes=MAX_MESSAGE_BYTES * 5,
         max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+        fetch_max_wait_ms=fetch_max_wait_ms,
         title=f"{group_id}:{event_type.TOPIC}",
         **kwargs,
     )

@@ -7,6 +7,7 @@ app whose lifespan starts and stops everything; ``serve`` runs it with uvicorn.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import time
@@ -124,6 +125,7 @@ class ServiceRuntime:
         for hook in self.on_start:
             await hook(self)
         self.started = True
+        settle_garbage_collector(self.settings.gc_young_threshold)
 
     async def _ensure_topics_when_kafka_answers(self) -> None:
         # a service may start before the broker (a restart of both, a slow broker): wait a while
@@ -198,6 +200,26 @@ class ServiceRuntime:
             return JSONResponse({"detail": "internal error; see the service log"}, status_code=500)
 
         return app
+
+
+def settle_garbage_collector(young_threshold: int) -> None:
+    """Keep the garbage collector off what lives as long as the process.
+
+    A started service holds hundreds of thousands of objects (modules, schemas, compiled
+    statements, templates) that never become garbage. Every full collection walked them all,
+    and a chunk of a batch (thousands of snapshots, rendered texts and rows, alive until the
+    chunk is done) set off many collections: about a third of the generator's and of batches'
+    CPU in a generation (bench/batches_generation_bench.py). ``gc.freeze`` moves the objects
+    alive now out of the collector's sight, and a higher first threshold lets a chunk's
+    short-lived objects go by reference counting before a collection looks at them. Cycles are
+    still collected, only less often.
+    """
+    if young_threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(young_threshold, older, oldest)
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

@@ -31,3 +31,6 @@ class ServiceSettings(BaseSettings):
     """How long a starting service waits for the broker before giving up."""
     consumer_max_attempts: int = 5
     """Attempts of a failing message before it goes to the dead-letter topic."""
+    gc_young_threshold: int = Field(default=50_000, ge=0)
+    """Allocations between two collections of the garbage collector's youngest generation once
+    the service has started (Python's default is 700); 0 keeps Python's settings, and no freeze."""

@@ -49,6 +49,11 @@ async def decode_chunk_header(msg: StreamMessage[Any]) -> CommunicationsGenerate
     return GeneratedChunkHeader.model_validate_json(msg.body)
 
 
+CHUNK_FETCH_WAIT_MS = 50
+"""A chunk's result is recorded as soon as it arrives (``servicekit.kafka.subscriber``): with the
+broker's usual 500 ms, the last chunks of a batch waited up to that long behind an idle fetch."""
+
+
 def register_consumers(broker: KafkaBroker, deps: handlers.Dependencies, *, results_consumers: int = 1) -> None:
     """Subscribe the batches consumers (group ``batches``) on ``broker``.
 
@@ -65,6 +70,7 @@ def register_consumers(broker: KafkaBroker, deps: handlers.Dependencies, *, resu
         group_id=GROUP,
         decoder=decode_chunk_header if from_bytes else decode_communications_generated,
         max_workers=results_consumers,
+        fetch_max_wait_ms=CHUNK_FETCH_WAIT_MS,
         description=(
             f"Payload: {CommunicationsGenerated.__name__}. On PostgreSQL the communications are stored "
             "from the message bytes, so the handler validates only the rest."

@@ -21,10 +21,21 @@ async def decode_generation_requested(msg: StreamMessage[Any]) -> GenerationRequ
     return GenerationRequested.model_validate_json(msg.body)
 
 
+CHUNK_FETCH_WAIT_MS = 50
+"""A batch's chunks are rendered as soon as they arrive (``servicekit.kafka.subscriber``)."""
+
+
 def register_consumers(
     broker: KafkaBroker, runtime: ServiceRuntime, templates: CompiledTemplates, instance: str
 ) -> None:
-    @subscriber(broker, GenerationRequested, group_id=GROUP, max_poll_records=4, decoder=decode_generation_requested)
+    @subscriber(
+        broker,
+        GenerationRequested,
+        group_id=GROUP,
+        max_poll_records=4,
+        decoder=decode_generation_requested,
+        fetch_max_wait_ms=CHUNK_FETCH_WAIT_MS,
+    )
     async def handle_generation_requested(event: GenerationRequested) -> None:
         """Render the chunk and publish its result before the offset is committed.
 
