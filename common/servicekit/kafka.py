@@ -28,6 +28,7 @@ from contracts.envelope import Event
 from servicekit.logs import set_correlation_id
 from servicekit.naming import group_name, topic_name
 from servicekit.outbox import MAX_MESSAGE_BYTES
+from servicekit.partitioning import SpreadPartitioner
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ def create_broker(
         enable_idempotence=True,
         acks="all",
         max_request_size=MAX_MESSAGE_BYTES,
+        partitioner=SpreadPartitioner(),
         middlewares=[policy.middleware()],
         logger=logging.getLogger(f"{client_id}.kafka"),
         log_level=logging.DEBUG,  # one line per message is too much at INFO

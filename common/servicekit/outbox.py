@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.envelope import Event
 from servicekit.messaging_tables import MessagingTables
 from servicekit.naming import topic_name
+from servicekit.partitioning import SpreadPartitioner
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ class OutboxRelay:
             acks="all",
             linger_ms=2,
             max_request_size=MAX_MESSAGE_BYTES,
+            partitioner=SpreadPartitioner(),
         )
         await self._producer.start()
         _wakeups.append(self._wakeup)

@@ -21,6 +21,7 @@ from servicekit import outbox
 from servicekit.clock import Clock
 from servicekit.identity import Identity
 from servicekit.logs import current_correlation_id
+from servicekit.partitioning import spread_key
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
                     members=[],
                 )
                 payload = request.json_with_members([member for _, _, member in chunk])
-                requests.append((request, f"{batch.id}:{index}", payload))
+                requests.append((request, spread_key(batch.id, index), payload))
             await outbox.stage(session, deps.tables, requests)
         await repo.record(
             batch,

@@ -39,6 +39,7 @@ from servicekit.clock import Clock
 from servicekit.identity import Identity
 from servicekit.logs import current_correlation_id
 from servicekit.messaging_tables import MessagingTables
+from servicekit.partitioning import spread_key
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ async def _run_rule(deps: Dependencies, identity: Identity, rule: AutoRule, on: 
                             organization=organization,
                             members=chunk,
                         ),
-                        f"{job.id}:{index}",
+                        spread_key(job.id, index),
                     )
                     for index, chunk in enumerate(chunks)
                 ],

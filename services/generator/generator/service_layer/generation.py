@@ -23,6 +23,7 @@ from generator.domain.merge_fields import today_in
 from generator.domain.template import TemplateVersion
 from generator.domain.templates import CompiledTemplate
 from servicekit.outbox import MAX_MESSAGE_BYTES
+from servicekit.partitioning import spread_key
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class CompiledTemplates:
 
 def result_key(event: GenerationRequested) -> str:
     """The Kafka key of a chunk's result: a batch's chunks spread over partitions."""
-    return f"{event.batch_id}:{event.chunk_index}"
+    return spread_key(event.job_id or event.batch_id, event.chunk_index)
 
 
 async def render_requested_chunk(
