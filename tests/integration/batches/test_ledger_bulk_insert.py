@@ -7,6 +7,7 @@ exactly as generated; a rolled-back chunk leaves nothing behind for the next one
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -170,7 +171,7 @@ async def test_storing_from_the_message_bytes_gives_the_same_rows_as_storing_dec
                 org_id=org_id,
                 batch_id=batch_id,
                 chunk_index=3,
-                payload=payload,
+                communications=json.loads(payload)["communications"],
                 at=AT,
                 from_email="backflow@riverbend.example",
             )

@@ -199,7 +199,7 @@ async def test_generation_stages_chunks_that_keep_locations_together(world: Worl
     requests = await world.generation_requests(batch_id)
     # chunk size 2: L1's two assemblies, then L2 and L3 together
     assert detail["progress"]["chunks_total"] == len(requests) == 2
-    assert [k for _, k in requests] == [f"{batch_id}:{i}" for i in range(2)]
+    assert [k for _, k in requests] == [f"{batch_id}#{i}" for i in range(2)]  # spread keys
     assert [len(r.members) for r, _ in requests] == [2, 2]
     for request, _ in requests:
         assert request.chunk_count == 2

@@ -3,8 +3,9 @@
 A generated chunk is a few hundred communications of about forty columns. Validating them
 into pydantic models and encoding them again for the database was most of the batches
 service's work during a large generation, and parsing them in the database (``jsonb``)
-cost PostgreSQL twice what storing them does. Here the message is read with ``json.loads``,
-each communication becomes one row tuple (columns in the order of ``COLUMNS``), and the rows
+cost PostgreSQL twice what storing them does. Here the message is read once with
+``json.loads`` (by the consumer, which validates the rest of the event from the same
+dicts), each communication becomes one row tuple (columns in the order of ``COLUMNS``), and the rows
 and their assembly links go straight into the tables with ``COPY``, in the caller's
 transaction, inside a savepoint. A chunk is stored once (``batch_chunks`` is claimed first),
 so that COPY meets no stored row; if one is ever there anyway, the savepoint is rolled back
@@ -65,13 +66,20 @@ _EMPTY_ADDRESS = {"line1": "", "line2": "", "city": "", "state": "", "postal_cod
 
 
 def ledger_rows(
-    payload: bytes, *, org_id: UUID, batch_id: UUID, chunk_index: int, at: datetime, from_email: str
+    communications: list[dict[str, Any]],
+    *,
+    org_id: UUID,
+    batch_id: UUID,
+    chunk_index: int,
+    at: datetime,
+    from_email: str,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The ``communications`` rows (``COLUMNS``) and ``communication_assemblies`` rows of a result message."""
+    """The ``communications`` rows (``COLUMNS``) and ``communication_assemblies`` rows of a result
+    message's ``communications`` (its JSON, decoded)."""
     domain = message_id_domain(from_email)
     rows: list[tuple[Any, ...]] = []
     links: list[tuple[Any, ...]] = []
-    for c in json.loads(payload)["communications"]:
+    for c in communications:
         communication_id = c["communication_id"]
         location_id = c["location_id"]
         assembly_ids = c["assembly_ids"]
@@ -126,13 +134,13 @@ async def add_communications_json(
     org_id: UUID,
     batch_id: UUID,
     chunk_index: int,
-    payload: bytes,
+    communications: list[dict[str, Any]],
     at: datetime,
     from_email: str,
 ) -> int:
-    """Insert the ``communications`` of a ``CommunicationsGenerated`` message (its JSON bytes) once."""
+    """Insert the ``communications`` of a ``CommunicationsGenerated`` message (its JSON, decoded) once."""
     rows, links = ledger_rows(
-        payload, org_id=org_id, batch_id=batch_id, chunk_index=chunk_index, at=at, from_email=from_email
+        communications, org_id=org_id, batch_id=batch_id, chunk_index=chunk_index, at=at, from_email=from_email
     )
     if not rows:
         return 0

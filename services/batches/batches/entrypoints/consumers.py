@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from batches.service_layer import generation, handlers, queue
 from contracts.events import CommunicationsGenerated, DeliveryReported, LetterRendered
@@ -33,10 +34,16 @@ class GeneratedChunkHeader(CommunicationsGenerated):
 
     Validating the envelope, the organization and the skipped members costs a fifth of
     decoding the few hundred rendered communications a chunk carries; the batches ledger then
-    stores them from the message bytes (``adapters.ledger_json``).
+    stores them from the message's JSON as ``json.loads`` gives it (``adapters.ledger_json``),
+    kept in ``communications_json``: the message is parsed once.
     """
 
     communications: list[_Counted]  # type: ignore[assignment]
+    _communications_json: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+
+    @property
+    def communications_json(self) -> list[dict[str, Any]]:
+        return self._communications_json
 
 
 async def decode_communications_generated(msg: StreamMessage[Any]) -> CommunicationsGenerated:
@@ -46,7 +53,15 @@ async def decode_communications_generated(msg: StreamMessage[Any]) -> Communicat
 
 
 async def decode_chunk_header(msg: StreamMessage[Any]) -> CommunicationsGenerated:
-    return GeneratedChunkHeader.model_validate_json(msg.body)
+    """``GeneratedChunkHeader`` of a result: one ``json.loads``; pydantic validates the event
+    around the communications (each only has to be an object), which stay decoded dicts."""
+    data = json.loads(msg.body)
+    communications = data.get("communications") if isinstance(data, dict) else None
+    if not isinstance(communications, list) or not all(isinstance(c, dict) for c in communications):
+        return GeneratedChunkHeader.model_validate(data)  # names what is wrong
+    header = GeneratedChunkHeader.model_validate({**data, "communications": [{}] * len(communications)})
+    header._communications_json = communications
+    return header
 
 
 CHUNK_FETCH_WAIT_MS = 50
@@ -87,7 +102,9 @@ def register_consumers(broker: KafkaBroker, deps: handlers.Dependencies, *, resu
                     event = CommunicationsGenerated.model_validate_json(message.body)
                 outcome = await queue.record_job_chunk(session, deps.tables, event, deps.clock)
             elif isinstance(event, GeneratedChunkHeader):
-                outcome = await generation.record_generated_chunk(session, event, deps.clock, payload=message.body)
+                outcome = await generation.record_generated_chunk(
+                    session, event, deps.clock, communications_json=event.communications_json
+                )
             else:
                 outcome = await generation.record_generated_chunk(session, event, deps.clock)
         log.info(

@@ -140,12 +140,17 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
 
 
 async def record_generated_chunk(
-    session: AsyncSession, event: CommunicationsGenerated, clock: Clock, *, payload: bytes | None = None
+    session: AsyncSession,
+    event: CommunicationsGenerated,
+    clock: Clock,
+    *,
+    communications_json: list[dict[str, Any]] | None = None,
 ) -> str:
     """Store one chunk's results, once; the last chunk moves the batch to generated.
 
-    With ``payload`` (the message's JSON bytes; PostgreSQL only) the communications are stored
-    from it by the database, and ``event`` only needs to count them (``GeneratedChunkHeader``).
+    With ``communications_json`` (the message's communications as ``json.loads`` gives them;
+    PostgreSQL only) they are stored from those dicts (``adapters.ledger_json``), and ``event``
+    only needs to count them (``GeneratedChunkHeader``).
     Answers what happened ("recorded", "duplicate", "ignored: ...") for logs and tests.
     """
     if event.source != "batch":
@@ -162,13 +167,13 @@ async def record_generated_chunk(
         return "duplicate"
     if not event.error:
         from_email = event.organization.from_email
-        if payload is not None:
+        if communications_json is not None:
             await add_communications_json(
                 session,
                 org_id=batch.org_id,
                 batch_id=batch.id,
                 chunk_index=event.chunk_index,
-                payload=payload,
+                communications=communications_json,
                 at=now,
                 from_email=from_email,
             )
