@@ -52,7 +52,12 @@ COMMUNICATION_NAMESPACE = UUID("6f1c9a52-3d4e-5b7a-9c2d-8e0f1a2b3c4d")
 
 def communication_id(batch_id: UUID, contact_id: UUID, method: str, assembly_ids: Iterable[UUID]) -> UUID:
     """The id of the communication with this natural key; the assembly order does not matter."""
-    assemblies = ",".join(sorted(str(a) for a in assembly_ids))
+    return _communication_id(str(batch_id), str(contact_id), method, [str(a) for a in assembly_ids])
+
+
+def _communication_id(batch_id: str, contact_id: str, method: str, assembly_ids: list[str]) -> UUID:
+    """``communication_id`` from the ids' text (a chunk writes each id's text once)."""
+    assemblies = ",".join(sorted(assembly_ids))
     return uuid5(COMMUNICATION_NAMESPACE, f"{batch_id}|{contact_id}|{method}|{assemblies}")
 
 
@@ -228,13 +233,27 @@ def plan_communications(batch_id: UUID, members: Iterable[MemberSnapshot], setti
             skipped.append(SkippedAssembly(assembly.id, member.location.id, _unreachable_reason(settings, details)))
 
     communications = []
+    batch_text = str(batch_id)
+    texts: dict[UUID, str] = {}  # an id's text, written once per chunk (str of a UUID is slow)
+
+    def text_of(value: UUID) -> str:
+        found = texts.get(value)
+        if found is None:
+            found = texts[value] = str(value)
+        return found
+
     for key, assemblies in groups.items():
         contact, location, recipient = heads[key]
         method = key[2]
-        ordered = tuple(sorted(assemblies, key=lambda a: (a.serial_number, str(a.id))))
+        if len(assemblies) == 1:
+            ordered: tuple[AssemblySnapshot, ...] = (assemblies[0],)
+        else:
+            ordered = tuple(sorted(assemblies, key=lambda a: (a.serial_number, text_of(a.id))))
         communications.append(
             PlannedCommunication(
-                communication_id=communication_id(batch_id, contact.id, method, (a.id for a in ordered)),
+                communication_id=_communication_id(
+                    batch_text, text_of(contact.id), method, [text_of(a.id) for a in ordered]
+                ),
                 method=method,
                 contact=contact,
                 location=location,

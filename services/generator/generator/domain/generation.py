@@ -94,18 +94,23 @@ def generate_chunk(
     communications = []
     for planned in plan.communications:
         loc = planned.location
-        if loc.id not in locations:
-            locations[loc.id] = location_fields(loc)
-        if planned.contact.id not in contacts:
-            contacts[planned.contact.id] = contact_fields(planned.contact, loc)
+        location = locations.get(loc.id)
+        if location is None:
+            location = locations[loc.id] = location_fields(loc)
+        contact = contacts.get(planned.contact.id)
+        if contact is None:
+            contact = contacts[planned.contact.id] = contact_fields(planned.contact, loc)
+        merged = []
         for a in planned.assemblies:
-            if a.id not in assemblies:
-                assemblies[a.id] = assembly_fields(a)
+            fields = assemblies.get(a.id)
+            if fields is None:
+                fields = assemblies[a.id] = assembly_fields(a)
+            merged.append(fields)
         data = MergeData(
             org=org,
-            location=locations[loc.id],
-            contact=contacts[planned.contact.id],
-            assemblies=[assemblies[a.id] for a in planned.assemblies],
+            location=location,
+            contact=contact,
+            assemblies=merged,
             batch=batch_merge,
             today=batch.today,
             additional_contents=batch.additional_contents,
