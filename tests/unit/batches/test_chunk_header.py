@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from batches.entrypoints.consumers import GeneratedChunkHeader, decode_chunk_header
 from contracts.events import GenerationRequested
+from servicekit.kafka import PoisonMessage
 from tests.unit.batches.batches_fakes import contact, location, member, organization, play_generator
 
 
@@ -67,6 +68,7 @@ async def test_a_malformed_result_is_refused_as_a_validation_error(spoil) -> Non
         await decode(json.dumps(data).encode())
 
 
-async def test_bytes_that_are_not_json_are_refused() -> None:
-    with pytest.raises(json.JSONDecodeError):
-        await decode(b'{"communications": [')
+@pytest.mark.parametrize("body", [b'{"communications": [', b"\xff\xfe", b""])
+async def test_bytes_that_are_not_json_go_to_the_dead_letters(body: bytes) -> None:
+    with pytest.raises(PoisonMessage):
+        await decode(body)

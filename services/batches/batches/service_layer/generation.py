@@ -148,7 +148,7 @@ async def record_generated_chunk(
 ) -> str:
     """Store one chunk's results, once; the last chunk moves the batch to generated.
 
-    With ``communications_json`` (the message's communications as ``json.loads`` gives them;
+    With ``communications_json`` (the message's communications as ``the JSON parser gives them;
     PostgreSQL only) they are stored from those dicts (``adapters.ledger_json``), and ``event``
     only needs to count them (``GeneratedChunkHeader``).
     Answers what happened ("recorded", "duplicate", "ignored: ...") for logs and tests.
