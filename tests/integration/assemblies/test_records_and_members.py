@@ -182,8 +182,14 @@ async def test_snapshots_written_by_postgresql_equal_the_ones_built_in_python(ut
             assert {"overdue", "due", "compliant", "non_compliant"} <= statuses
             assert any(c["mailing_address"] for m in body["members"] for c in m["contacts"])
             assert any(len(m["contacts"]) > 1 for m in body["members"])
-        with pytest.raises(NotFound):
-            await queries.member_snapshots_body(session, utility.org_id, [ids[0], uuid.uuid4()], today, 1000)
+        for lines_wanted in (False, True):  # an unknown id is named, whatever the format
+            with pytest.raises(NotFound):
+                await queries.member_snapshots_body(
+                    session, utility.org_id, [ids[0], uuid.uuid4()], today, 1000, lines=lines_wanted
+                )
+        assert read_member_lines(
+            await queries.member_snapshots_body(session, utility.org_id, [], today, 1000, lines=True)
+        ) == (json.dumps(body["organization"], separators=(",", ":")).encode(), [])
 
 
 async def test_member_snapshots_are_paged_by_the_caller(utility: Utility) -> None:

@@ -191,11 +191,16 @@ async def member_snapshots_body(
         raise InvalidInput("assembly_ids", f"at most {max_ids} ids per call; page through the list")
     org = await organization(session, org_id)
     wanted = list(dict.fromkeys(ids))
+    if lines:
+        count, member_text = await snapshot_json.member_lines_text(session, org_id, wanted, today)
+        if count != len(wanted):
+            rows = await snapshot_json.member_snapshots_json(session, org_id, wanted, today)
+            if (error := _missing(wanted, {assembly_id for assembly_id, _, _ in rows})) is not None:
+                raise error
+        return f"{_compact(org)}\n{member_text}".encode() if member_text else _compact(org).encode()
     rows = await snapshot_json.member_snapshots_json(session, org_id, wanted, today)
     if (error := _missing(wanted, {assembly_id for assembly_id, _, _ in rows})) is not None:
         raise error
-    if lines:
-        return member_lines(_compact(org), rows)
     members = ",".join(member for _, _, member in rows)
     return f'{{"organization":{_compact(org)},"members":[{members}]}}'.encode()
 
