@@ -456,3 +456,34 @@ async def test_the_batch_list_filters_by_state_and_shows_counts(world: World) ->
     by_id = {i["id"]: i for i in everything["items"]}
     assert by_id[str(generated)]["counts"]["by_method"] == {"email": 5, "letter": 2}
     assert (await views.list_batches(world.deps.sessions, uuid4()))["total"] == 0
+
+
+async def test_a_generating_batch_counts_its_chunks_as_the_ledger_does(world: World) -> None:
+    batch_id = await handlers.create_batch(
+        world.deps, world.admin, name="All", template_id=world.templates.add(), due_date=None, filter={}
+    )
+    await generation.generate(world.deps, world.admin, batch_id)
+    results = [play_generator(r) for r, _ in await world.generation_requests(batch_id)]
+    assert len(results) == 2
+
+    async def ledger_counts() -> dict:
+        async with world.deps.sessions() as session:
+            return (await views._counts(session, [batch_id]))[batch_id]
+
+    empty = await world.detail(batch_id)
+    assert empty["state"] == "generating"
+    assert empty["counts"]["by_method"] == {"email": 0, "letter": 0}
+    assert empty["progress"]["generated"] == 0
+    await world.deliver(results[0])
+    await world.deliver(results[0])  # a redelivered chunk is not counted twice
+    halfway = await world.detail(batch_id)
+    assert halfway["state"] == "generating"
+    ledger = await ledger_counts()
+    assert halfway["counts"]["by_method"] == ledger["by_method"] and sum(ledger["by_method"].values()) > 0
+    assert halfway["counts"]["by_status"] == ledger["by_status"]
+    assert halfway["progress"]["generated"] == sum(ledger["by_method"].values())
+    await world.deliver(results[1])
+    done = await world.detail(batch_id)
+    assert done["state"] == "generated"  # counted from the ledger again, with the same figures
+    assert done["counts"]["by_method"] == {"email": 5, "letter": 2}
+    assert done["counts"]["needs_attention"] == 1

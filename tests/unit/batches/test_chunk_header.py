@@ -72,3 +72,13 @@ async def test_a_malformed_result_is_refused_as_a_validation_error(spoil) -> Non
 async def test_bytes_that_are_not_json_go_to_the_dead_letters(body: bytes) -> None:
     with pytest.raises(PoisonMessage):
         await decode(body)
+
+
+async def test_a_chunk_is_counted_alike_from_its_json_and_from_its_decoded_communications() -> None:
+    from batches.service_layer.generation import chunk_counts
+    from contracts.events import CommunicationsGenerated
+
+    body = a_result()
+    counted = chunk_counts((await decode(body)).communications_json)
+    assert counted == chunk_counts(CommunicationsGenerated.from_json_bytes(body).communications)
+    assert counted == {"email:generated": 3, "letter:needs_attention": 3}

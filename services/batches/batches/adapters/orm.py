@@ -65,6 +65,9 @@ batch_chunks = Table(
     Column("error", Text, nullable=False, default=""),
     Column("event_id", String(36), nullable=False),
     Column("accounted_at", DateTime(timezone=True), nullable=False),
+    # 0006: the chunk's communications counted by "method:status"; a generating batch's page
+    # adds these up instead of counting its ledger rows at every refresh
+    Column("counts", JSON, nullable=False, default=dict),
 )
 
 communications = Table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -143,8 +143,11 @@ class BatchRepository:
         error: str,
         event_id: UUID,
         at: datetime,
+        counts: Mapping[str, int] | None = None,
     ) -> bool:
-        """Record that a chunk is accounted for; False when it already was (a redelivery)."""
+        """Record that a chunk is accounted for; False when it already was (a redelivery).
+
+        ``counts``: its communications by ``"method:status"`` (``chunk_counts``)."""
         stmt = insert_ignoring_conflicts(orm.batch_chunks, _dialect(self.session), ["batch_id", "chunk_index"]).values(
             batch_id=batch_id,
             chunk_index=chunk_index,
@@ -153,11 +156,14 @@ class BatchRepository:
             error=error,
             event_id=str(event_id),
             accounted_at=at,
+            counts=dict(counts or {}),
         )
         result = await self.session.execute(stmt)
         return result.rowcount == 1
 
-    async def claim_result(self, owner_id: UUID, event: CommunicationsGenerated, at: datetime) -> bool:
+    async def claim_result(
+        self, owner_id: UUID, event: CommunicationsGenerated, at: datetime, counts: Mapping[str, int] | None = None
+    ) -> bool:
         """``claim_chunk`` for a chunk's result event (a batch's, or a job's with ``owner_id`` the job)."""
         return await self.claim_chunk(
             owner_id,
@@ -167,7 +173,19 @@ class BatchRepository:
             error=event.error,
             event_id=event.event_id,
             at=at,
+            counts=counts,
         )
+
+    async def chunk_counts(self, batch_id: UUID) -> dict[str, int]:
+        """The batch's communications by ``"method:status"`` as its accounted chunks counted them."""
+        rows = await self.session.execute(
+            select(orm.batch_chunks.c.counts).where(orm.batch_chunks.c.batch_id == batch_id)
+        )
+        total: dict[str, int] = {}
+        for (counts,) in rows:
+            for key, n in (counts or {}).items():
+                total[key] = total.get(key, 0) + int(n)
+        return total
 
     async def add_communications(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from batches.adapters.repository import BatchRepository
 from batches.domain.batch import BatchState
 from batches.domain.chunking import chunk_by_location
 from batches.service_layer.handlers import Dependencies, actor_of, load_batch, locked_batch, publishable_template
-from contracts.events import CommunicationsGenerated, GenerationRequested
+from contracts.events import CommunicationsGenerated, GeneratedCommunication, GenerationRequested
 from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
 from servicekit import outbox
 from servicekit.clock import Clock
@@ -139,6 +140,18 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
     return {"chunks_total": len(chunks), "members": len(members), "missing_members": len(missing)}
 
 
+def chunk_counts(communications: list[dict[str, Any]] | Sequence[GeneratedCommunication]) -> dict[str, int]:
+    """A chunk's communications by ``"method:status"`` (decoded, or as JSON dicts)."""
+    counts: dict[str, int] = {}
+    for c in communications:
+        if isinstance(c, dict):
+            key = f"{c['method']}:{c.get('status', 'generated')}"
+        else:
+            key = f"{c.method}:{c.status}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 async def record_generated_chunk(
     session: AsyncSession,
     event: CommunicationsGenerated,
@@ -162,7 +175,8 @@ async def record_generated_chunk(
     if batch.state is not BatchState.GENERATING:
         return f"ignored: batch is {batch.state.value}"
     now = clock.now()
-    claimed = await repo.claim_result(batch.id, event, now)
+    counted = chunk_counts(communications_json if communications_json is not None else event.communications)
+    claimed = await repo.claim_result(batch.id, event, now, counts=counted)
     if not claimed:
         return "duplicate"
     if not event.error:
