@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         documents=DocumentsClient(http_clients[2]),
         clock=clock or SystemClock(),
         chunk_size=settings.chunk_size,
+        partitions=settings.kafka_topic_partitions,
         snapshot_page_size=settings.snapshot_page_size,
         snapshot_concurrency=settings.snapshot_concurrency,
     )

@@ -1,5 +1,6 @@
 """The batch state machine, communication statuses and chunking, as DOMAIN.md states them."""
 
+import random
 from datetime import UTC, datetime
 from itertools import product
 from uuid import uuid4
@@ -7,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from batches.domain.batch import Batch, BatchState, ForbiddenTransition, allowed_actions, can_transition, clone_name
-from batches.domain.chunking import chunk_by_location
+from batches.domain.chunking import chunk_by_location, spread_chunks
 from batches.domain.communication import CommunicationStatus as S
 from batches.domain.communication import apply_delivery_report, message_id_for
 
@@ -140,3 +141,41 @@ def test_small_locations_are_packed_together() -> None:
     members = [(f"L{i}", 0) for i in range(450)]
     chunks = chunk_by_location(members, lambda m: m[0], chunk_size=200)
     assert [len(c) for c in chunks] == [200, 200, 50]
+
+
+def _demo_like_members(n: int, seed: int = 7) -> list[tuple[str, int]]:
+    """Locations of 1 to 4 assemblies, like the demo utility's."""
+    rng = random.Random(seed)
+    members: list[tuple[str, int]] = []
+    loc = 0
+    while len(members) < n:
+        members.extend((f"L{loc}", i) for i in range(min(rng.randint(1, 4), n - len(members))))
+        loc += 1
+    return members
+
+
+@pytest.mark.parametrize("n, size, partitions", [(10_000, 400, 6), (10_000, 400, 4), (2_500, 100, 6), (901, 50, 3)])
+def test_a_large_batch_makes_a_multiple_of_the_partitions_in_chunks_of_nearly_equal_size(
+    n: int, size: int, partitions: int
+) -> None:
+    members = _demo_like_members(n)
+    chunks = spread_chunks(members, lambda m: m[0], chunk_size=size, partitions=partitions)
+    assert len(chunks) % partitions == 0 and len(chunks) >= -(-n // size)
+    assert [m for chunk in chunks for m in chunk] == members  # every member once, in order
+    for chunk in chunks:  # whole locations
+        for loc in {m[0] for m in chunk}:
+            assert sum(1 for m in members if m[0] == loc) == sum(1 for m in chunk if m[0] == loc)
+    sizes = [len(c) for c in chunks]
+    assert max(sizes) <= size + 3 and max(sizes) - min(sizes) <= 8
+    # round robin over the partitions from any start: each partition gets the same number
+    per_partition = [sum(1 for i in range(len(chunks)) if (i + 2) % partitions == p) for p in range(partitions)]
+    assert len(set(per_partition)) == 1
+
+
+def test_a_batch_of_no_more_chunks_than_partitions_is_chunked_as_usual() -> None:
+    members = _demo_like_members(1_000)
+    assert spread_chunks(members, lambda m: m[0], 400, 6) == chunk_by_location(members, lambda m: m[0], 400)
+    assert spread_chunks(members, lambda m: m[0], 100, 1) == chunk_by_location(members, lambda m: m[0], 100)
+    assert spread_chunks([], lambda m: m[0], 100, 6) == []
+    with pytest.raises(ValueError):
+        spread_chunks(members, lambda m: m[0], 100, 0)

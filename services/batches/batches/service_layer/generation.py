@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from batches.adapters.ledger_json import add_communications_json
 from batches.adapters.repository import BatchRepository
 from batches.domain.batch import BatchState
-from batches.domain.chunking import chunk_by_location
+from batches.domain.chunking import spread_chunks
 from batches.service_layer.handlers import Dependencies, actor_of, load_batch, locked_batch, publishable_template
 from contracts.events import CommunicationsGenerated, GeneratedCommunication, GenerationRequested
 from contracts.snapshots import MemberSnapshot, OrganizationSnapshot
@@ -83,7 +83,7 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
     wanted = {str(a) for a in member_ids}
     members = [line for line in lines if line[0] in wanted]
     found = {assembly_id for assembly_id, _, _ in members}
-    chunks = chunk_by_location(members, lambda line: line[1], deps.chunk_size)
+    chunks = spread_chunks(members, lambda line: line[1], deps.chunk_size, deps.partitions)
     missing = [a for a in member_ids if str(a) not in found]
 
     async with deps.sessions.begin() as session:

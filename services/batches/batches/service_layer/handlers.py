@@ -42,6 +42,8 @@ class Dependencies:
     documents: Documents
     clock: Clock = field(default_factory=SystemClock)
     chunk_size: int = 400
+    partitions: int = 1
+    """Partitions of the generation requests' topic: a large batch's chunk count is a multiple."""
     snapshot_page_size: int = 1000
     snapshot_concurrency: int = 3
     new_id: Callable[[], UUID] = uuid4
