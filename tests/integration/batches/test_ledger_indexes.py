@@ -88,3 +88,25 @@ async def test_0005_leaves_one_batch_index_and_a_partial_job_index_and_0004_come
 
     await asyncio.to_thread(command.downgrade, alembic_config(url, MIGRATIONS), "0004")
     assert (await _indexes(url))["columns"] == before
+
+
+@pytest.mark.skipif(TEST_DB == "sqlite", reason="a PostgreSQL storage setting; SQLite has none")
+async def test_0007_compresses_outbox_payloads_with_lz4_and_0006_stores_them_uncompressed(database_url: str) -> None:
+    async def storage() -> tuple[str, str | None]:
+        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            row = await conn.fetchrow(
+                "SELECT attstorage, attcompression FROM pg_attribute"
+                " WHERE attrelid = 'outbox'::regclass AND attname = 'payload'"
+            )
+            storage, compression = row["attstorage"], row["attcompression"]  # "char": bytes
+            return storage.decode(), compression.strip(b"\x00").decode() or None
+        finally:
+            await conn.close()
+
+    await asyncio.to_thread(upgrade, database_url, MIGRATIONS, "0006")
+    assert await storage() == ("e", None)  # external, uncompressed (0004)
+    await asyncio.to_thread(upgrade, database_url, MIGRATIONS)
+    assert await storage() == ("x", "l")  # extended, lz4 (Debian's PostgreSQL has it)
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url, MIGRATIONS), "0006")
+    assert await storage() == ("e", None)
