@@ -9,7 +9,7 @@ creates a published template, creates a batch of every assembly and generates it
   Jinja2 (sandbox, same template texts) and insert them with one bulk insert;
 - the ratio pipeline time / plain time. Targets: >= 3,000 communications/s, ratio <= 3.
 
-    .venv/bin/python bench/batches_generation_bench.py [--assemblies 10000] [--chunk-size 400]
+    .venv/bin/python bench/batches_generation_bench.py [--assemblies 10000] [--chunk-size 1000]
         [--generators 2] [--warmup 1]
 
 The measured batch is the second one the stack generates (``--warmup 0``: the first), so it
@@ -351,7 +351,7 @@ async def plain_process(stack: Stack, headers: dict[str, str], batch_id: str) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assemblies", type=int, default=10_000)
-    parser.add_argument("--chunk-size", type=int, default=400)
+    parser.add_argument("--chunk-size", type=int, default=1000, help="BATCHES_CHUNK_SIZE (the service default)")
     parser.add_argument("--generators", type=int, default=2, help="generator processes in their consumer group")
     parser.add_argument(
         "--warmup", type=int, default=1, help="batches generated before the measured one (0: a cold system)"

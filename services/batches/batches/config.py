@@ -17,8 +17,9 @@ class Settings(ServiceSettings):
     assemblies_url: str = "http://127.0.0.1:8101"
     generator_url: str = "http://127.0.0.1:8103"
     documents_url: str = "http://127.0.0.1:8105"
-    chunk_size: int = Field(default=400, ge=1)
-    """Members per generation request; a location's members always stay in one chunk."""
+    chunk_size: int = Field(default=1000, ge=1)
+    """Most members per generation request; fewer when the template's ``members_per_chunk`` (what
+    its results' size allows) is lower. A location's members always stay in one chunk."""
     snapshot_page_size: int = Field(default=1000, ge=1, le=1000)
     """Assembly ids per snapshot call to the assemblies service (it accepts at most 1000)."""
     snapshot_concurrency: int = Field(default=3, ge=1, le=16)

@@ -133,6 +133,7 @@ async def test_each_save_of_texts_or_settings_makes_a_new_version_and_keeps_the_
     check = (await api.get(f"/internal/templates/{t['id']}", headers=token(org, "service"))).json()
     assert check["version"] == 3 and check["name"] == "Spring letter 2026" and check["published"] is False
     assert check["settings"]["group_by_location"] is True
+    assert 1 <= check["members_per_chunk"] < 10_000  # what batches cuts its chunks to (test_chunk_budget)
 
 
 async def test_publishing_a_template_unpublishes_the_one_published_before_for_that_type(

@@ -160,9 +160,17 @@ class FakeTemplates:
     def __init__(self) -> None:
         self.templates: dict[UUID, TemplateInfo] = {}
 
-    def add(self, published: bool = True, name: str = "Annual test notice", version: int = 1) -> UUID:
+    def add(
+        self,
+        published: bool = True,
+        name: str = "Annual test notice",
+        version: int = 1,
+        members_per_chunk: int | None = None,
+    ) -> UUID:
         tid = uuid4()
-        self.templates[tid] = TemplateInfo(id=tid, name=name, version=version, published=published)
+        self.templates[tid] = TemplateInfo(
+            id=tid, name=name, version=version, published=published, members_per_chunk=members_per_chunk
+        )
         return tid
 
     async def get_template(self, identity: Any, template_id: UUID) -> TemplateInfo | None:

@@ -6,6 +6,7 @@ publish; the generator is played by ``play_generator``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -487,3 +488,23 @@ async def test_a_generating_batch_counts_its_chunks_as_the_ledger_does(world: Wo
     assert done["state"] == "generated"  # counted from the ledger again, with the same figures
     assert done["counts"]["by_method"] == {"email": 5, "letter": 2}
     assert done["counts"]["needs_attention"] == 1
+
+
+async def test_a_template_s_members_per_chunk_makes_chunks_smaller_than_the_setting(world: World) -> None:
+    world.deps = replace(world.deps, chunk_size=1000)
+    big = await handlers.create_batch(
+        world.deps, world.admin, name="Big chunks", template_id=world.templates.add(), due_date=None, filter={}
+    )
+    await generation.generate(world.deps, world.admin, big)
+    assert [len(r.members) for r, _ in await world.generation_requests(big)] == [4]
+    # a template whose results are large: at most one member per request (whole locations still)
+    small = await handlers.create_batch(
+        world.deps,
+        world.admin,
+        name="Long letters",
+        template_id=world.templates.add(members_per_chunk=1),
+        due_date=None,
+        filter={},
+    )
+    await generation.generate(world.deps, world.admin, small)
+    assert [len(r.members) for r, _ in await world.generation_requests(small)] == [2, 1, 1]  # L1 has two

@@ -153,6 +153,7 @@ class GeneratorClient(_Client):
             version=int(body.get("version", 1)),
             published=bool(body.get("published", False)),
             communication_type_id=UUID(str(type_id)) if type_id else None,
+            members_per_chunk=int(body["members_per_chunk"]) if body.get("members_per_chunk") else None,
         )
 
     async def auto_rules(self, identity: Identity) -> list[AutoRule]:

@@ -83,7 +83,8 @@ async def generate(deps: Dependencies, identity: Identity, batch_id: UUID) -> di
     wanted = {str(a) for a in member_ids}
     members = [line for line in lines if line[0] in wanted]
     found = {assembly_id for assembly_id, _, _ in members}
-    chunks = spread_chunks(members, lambda line: line[1], deps.chunk_size, deps.partitions)
+    chunk_size = min(deps.chunk_size, template.members_per_chunk or deps.chunk_size)
+    chunks = spread_chunks(members, lambda line: line[1], chunk_size, deps.partitions)
     missing = [a for a in member_ids if str(a) not in found]
 
     async with deps.sessions.begin() as session:

@@ -41,7 +41,7 @@ class Dependencies:
     templates: Templates
     documents: Documents
     clock: Clock = field(default_factory=SystemClock)
-    chunk_size: int = 400
+    chunk_size: int = 1000
     partitions: int = 1
     """Partitions of the generation requests' topic: a large batch's chunk count is a multiple."""
     snapshot_page_size: int = 1000

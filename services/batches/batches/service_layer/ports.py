@@ -32,6 +32,8 @@ class TemplateInfo:
     version: int
     published: bool
     communication_type_id: UUID | None = None
+    members_per_chunk: int | None = None
+    """The most members the generator plans one request of this template for (its result's size)."""
 
 
 @dataclass(frozen=True)

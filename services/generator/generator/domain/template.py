@@ -110,3 +110,22 @@ def _check_name(name: str) -> None:
         raise InvalidTemplateName("name: must not be empty")
     if len(name) > 200:
         raise InvalidTemplateName("name: at most 200 characters")
+
+
+def members_per_chunk(settings: TemplateSettings, content: TemplateContent, budget: int) -> int:
+    """The most members one generation request may carry for this template's result to stay
+    under ``budget`` bytes, on the worst assumptions: every member has a contact of each allowed
+    type (one when only the primary contact is used), each reached by every method, each text
+    rendering twice as long as it is written. A batch cuts its chunks no larger (batches asks
+    with the template check); the generator still refuses a result that grows too large.
+    """
+    contacts = 1 if settings.use_primary_contact else len(settings.contact_types)
+    email_text = len(content.email_subject) + len(content.email_body_text) + len(content.email_body_html)
+    if settings.include_pdf_in_email:
+        email_text += len(content.letter_body)
+    texts = {"email": email_text, "letter": len(content.letter_body)}
+    # per communication as the generator's size guard counts it: texts + a quarter for JSON
+    # escapes, 1,000 bytes of ids and recipient, 600 per assembly snapshot
+    per_method = [2 * texts[m] * 5 // 4 + 1_000 + 600 for m in settings.methods]
+    per_member = contacts * (max(per_method) if settings.first_available_method_only else sum(per_method))
+    return max(1, budget // per_member)

@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.events import GeneratedCommunication, SkippedMember
 from contracts.snapshots import ContactType
 from generator.domain.communication_type import DEFAULT_SUPPRESSION_DAYS, CommunicationType
-from generator.domain.template import Template, TemplateVersion
+from generator.domain.template import Template, TemplateVersion, members_per_chunk
 from generator.service_layer.catalog import Catalog
 from generator.service_layer.errors import Conflict, InvalidInput, NotFound, UpstreamUnavailable
+from generator.service_layer.generation import CHUNK_RESULT_BUDGET
 from servicekit.identity import AdminIdentity, CurrentIdentity
 from servicekit.service_client import identity_headers
 
@@ -169,6 +170,9 @@ class TemplateCheck(BaseModel):
     published: bool
     communication_type_id: UUID
     settings: dict[str, Any]
+    members_per_chunk: int
+    """The most members a generation request for this template should carry: its result then
+    stays well under the largest message (``domain.template.members_per_chunk``)."""
 
 
 class PreviewIn(_In):
@@ -297,6 +301,7 @@ async def check_template(template_id: UUID, identity: CurrentIdentity, catalog: 
         published=t.published,
         communication_type_id=t.communication_type_id,
         settings=t.settings.to_dict(),
+        members_per_chunk=members_per_chunk(t.settings, t.content, CHUNK_RESULT_BUDGET),
     )
 
 

@@ -28,6 +28,8 @@ from servicekit.partitioning import spread_key
 log = logging.getLogger(__name__)
 
 RESULT_SIZE_LIMIT = MAX_MESSAGE_BYTES * 8 // 10
+CHUNK_RESULT_BUDGET = RESULT_SIZE_LIMIT // 2
+"""What a chunk's result is planned to stay under (``members_per_chunk``): half the limit."""
 """A chunk result larger than this would not fit in one Kafka message: answer an error instead,
 rather than publishing an event the broker would refuse."""
 
