@@ -22,7 +22,7 @@ class Settings(ServiceSettings):
     its results' size allows) is lower. A location's members always stay in one chunk."""
     snapshot_page_size: int = Field(default=1000, ge=1, le=1000)
     """Assembly ids per snapshot call to the assemblies service (it accepts at most 1000)."""
-    snapshot_concurrency: int = Field(default=3, ge=1, le=16)
+    snapshot_concurrency: int = Field(default=5, ge=1, le=16)
     """Snapshot calls in flight at once while starting a generation."""
     results_consumers: int = Field(default=3, ge=1, le=16)
     """Consumers of generation results in this process, each owning some of the topic's partitions:

@@ -45,7 +45,7 @@ class Dependencies:
     partitions: int = 1
     """Partitions of the generation requests' topic: a large batch's chunk count is a multiple."""
     snapshot_page_size: int = 1000
-    snapshot_concurrency: int = 3
+    snapshot_concurrency: int = 5
     new_id: Callable[[], UUID] = uuid4
 
 
