@@ -150,7 +150,11 @@ def batch_decoder(event_type: type[E], broker: KafkaBroker) -> Callable[..., Awa
 
 
 def create_broker(
-    bootstrap_servers: str, *, client_id: str, dead_letters: DeadLetterPolicy | None = None
+    bootstrap_servers: str,
+    *,
+    client_id: str,
+    dead_letters: DeadLetterPolicy | None = None,
+    compression: str = "zstd",
 ) -> KafkaBroker:
     policy = dead_letters or DeadLetterPolicy()
     broker = KafkaBroker(
@@ -160,6 +164,7 @@ def create_broker(
         acks="all",
         max_request_size=MAX_MESSAGE_BYTES,
         partitioner=SpreadPartitioner(),
+        compression_type=None if compression == "none" else compression,
         middlewares=[policy.middleware()],
         logger=logging.getLogger(f"{client_id}.kafka"),
         log_level=logging.DEBUG,  # one line per message is too much at INFO

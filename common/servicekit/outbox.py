@@ -123,12 +123,14 @@ class OutboxRelay:
         poll_seconds: float = 0.2,
         batch_size: int = 500,
         client_id: str = "outbox-relay",
+        compression: str = "zstd",
     ) -> None:
         self._sessions = session_factory
         self._tables = tables
         self._bootstrap = bootstrap_servers
         self._poll = poll_seconds
         self._batch_size = batch_size
+        self._compression = None if compression == "none" else compression
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -145,6 +147,7 @@ class OutboxRelay:
             linger_ms=2,
             max_request_size=MAX_MESSAGE_BYTES,
             partitioner=SpreadPartitioner(),
+            compression_type=self._compression,
         )
         await self._producer.start()
         _wakeups.append(self._wakeup)

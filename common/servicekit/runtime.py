@@ -59,7 +59,10 @@ class ServiceRuntime:
         self.dead_letters = DeadLetterPolicy(max_attempts=settings.consumer_max_attempts)
         self.broker = (
             create_broker(
-                settings.kafka_bootstrap_servers, client_id=settings.service_name, dead_letters=self.dead_letters
+                settings.kafka_bootstrap_servers,
+                client_id=settings.service_name,
+                dead_letters=self.dead_letters,
+                compression=settings.kafka_compression,
             )
             if uses_kafka
             else None
@@ -71,6 +74,7 @@ class ServiceRuntime:
                 settings.kafka_bootstrap_servers,
                 poll_seconds=settings.outbox_poll_seconds,
                 client_id=f"{settings.service_name}-outbox",
+                compression=settings.kafka_compression,
             )
             if uses_kafka and relay_outbox
             else None

@@ -1,4 +1,4 @@
-"""A started service keeps its long-lived objects out of the garbage collector's walks."""
+"""Service settings and runtime: the settled garbage collector, Kafka compression."""
 
 from __future__ import annotations
 
@@ -43,3 +43,13 @@ def test_the_setting_defaults_to_settling_and_refuses_a_negative_threshold() -> 
     assert ServiceSettings().gc_young_threshold == 50_000
     with pytest.raises(ValueError):
         ServiceSettings(gc_young_threshold=-1)
+
+
+def test_producers_compress_with_zstd_unless_told_otherwise() -> None:
+    import aiokafka.codec
+
+    assert ServiceSettings().kafka_compression == "zstd"
+    assert aiokafka.codec.has_zstd()  # cramjam is installed with aiokafka[zstd]
+    assert ServiceSettings(kafka_compression="none").kafka_compression == "none"
+    with pytest.raises(ValueError):
+        ServiceSettings(kafka_compression="brotli")
