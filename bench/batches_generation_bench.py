@@ -229,33 +229,43 @@ def publish_template(stack: Stack, headers: dict[str, str]) -> str:
         return t.json()["id"]
 
 
+def create_batch(batches: httpx.Client, name: str, template_id: str) -> tuple[str, int]:
+    """A batch of every assembly: (its id, its member count)."""
+    body = {"name": name, "template_id": template_id, "due_date": "2026-06-30", "filter": {}}
+    created = batches.post("/batches", json=body)
+    if created.status_code != 201:
+        raise SystemExit(f"POST /batches answered {created.status_code}: {created.text[:500]}")
+    return created.json()["id"], created.json()["member_count"]
+
+
+def wait_generated(batches: httpx.Client, batch_id: str, started: float) -> dict[str, Any]:
+    """Read the batch page every ``POLL_SECONDS`` until it is generated; its last reading."""
+    while True:
+        detail: dict[str, Any] = batches.get(f"/batches/{batch_id}").json()
+        if detail["state"] == "generated":
+            return detail
+        if time.perf_counter() - started > 900:
+            raise SystemExit(f"not generated after 900 s: {detail['progress']}")
+        time.sleep(POLL_SECONDS)
+
+
 def warm_up(stack: Stack, headers: dict[str, str], template_id: str) -> None:
     """Generate one batch before the measured one, as a running system has: connection pools
     filled (a new PostgreSQL backend's first query loads its catalog caches), prepared
     statements, template caches, Kafka connections. Without it the measured batch paid those
     once-only costs (the first member-snapshot pages took 165 ms instead of 50)."""
     with httpx.Client(base_url=stack.config.url("batches"), headers=headers, timeout=300) as batches:
-        body = {"name": "Warm-up batch", "template_id": template_id, "due_date": "2026-06-30", "filter": {}}
-        created = batches.post("/batches", json=body)
-        created.raise_for_status()
-        batch_id = created.json()["id"]
+        batch_id, _ = create_batch(batches, "Warm-up batch", template_id)
+        started = time.perf_counter()
         batches.post(f"/batches/{batch_id}/generate").raise_for_status()
-        deadline = time.monotonic() + 900
-        while batches.get(f"/batches/{batch_id}").json()["state"] != "generated":
-            if time.monotonic() > deadline:
-                raise SystemExit("the warm-up batch was not generated after 900 s")
-            time.sleep(0.2)
+        wait_generated(batches, batch_id, started)
 
 
 def run_pipeline(
     stack: Stack, headers: dict[str, str], template_id: str, pids: dict[str, int]
 ) -> tuple[str, int, int, float]:
     with httpx.Client(base_url=stack.config.url("batches"), headers=headers, timeout=300) as batches:
-        body = {"name": "Bench batch", "template_id": template_id, "due_date": "2026-06-30", "filter": {}}
-        created = batches.post("/batches", json=body)
-        if created.status_code != 201:
-            raise SystemExit(f"POST /batches answered {created.status_code}: {created.text[:500]}")
-        batch_id, members = created.json()["id"], created.json()["member_count"]
+        batch_id, members = create_batch(batches, "Bench batch", template_id)
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         busy_before = machine_busy_seconds()
         infrastructure_before = infrastructure_cpu_seconds()
@@ -263,13 +273,7 @@ def run_pipeline(
         g = batches.post(f"/batches/{batch_id}/generate")
         g.raise_for_status()
         accepted = time.perf_counter() - started
-        while True:
-            detail = batches.get(f"/batches/{batch_id}").json()
-            if detail["state"] == "generated":
-                break
-            if time.perf_counter() - started > 900:
-                raise SystemExit(f"not generated after 900 s: {detail['progress']}")
-            time.sleep(POLL_SECONDS)
+        detail = wait_generated(batches, batch_id, started)
         elapsed = time.perf_counter() - started
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         busy_after = machine_busy_seconds()

@@ -172,6 +172,12 @@ def create_broker(
     return broker
 
 
+PROMPT_FETCH_WAIT_MS = 50
+"""``fetch_max_wait_ms`` of a subscriber whose messages should be handled as soon as they arrive
+(a batch's chunks, both ways): with the broker's usual 500 ms, a batch's last chunks waited up to
+that long behind a fetch held for the consumer's other, idle partitions."""
+
+
 def subscriber(
     broker: KafkaBroker,
     event_type: type[E],

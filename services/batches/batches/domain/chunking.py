@@ -19,12 +19,9 @@ def chunk_by_location(
     """Group ``members`` by location (first-seen order) and pack whole locations into chunks."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    by_location: dict[Hashable, list[M]] = {}
-    for member in members:
-        by_location.setdefault(location_of(member), []).append(member)
     chunks: list[list[M]] = []
     current: list[M] = []
-    for group in by_location.values():
+    for group in _by_location(members, location_of):
         if current and len(current) + len(group) > chunk_size:
             chunks.append(current)
             current = []
@@ -51,13 +48,10 @@ def spread_chunks(
     if partitions == 1 or count <= partitions:
         return chunk_by_location(members, location_of, chunk_size)
     count = -(-count // partitions) * partitions
-    by_location: dict[Hashable, list[M]] = {}
-    for member in members:
-        by_location.setdefault(location_of(member), []).append(member)
     chunks: list[list[M]] = []
     current: list[M] = []
     placed = 0
-    for group in by_location.values():
+    for group in _by_location(members, location_of):
         current.extend(group)
         placed += len(group)
         if len(chunks) < count - 1 and placed * count >= (len(chunks) + 1) * len(members):
@@ -66,3 +60,11 @@ def spread_chunks(
     if current:
         chunks.append(current)
     return chunks
+
+
+def _by_location(members: Sequence[M], location_of: Callable[[M], Hashable]) -> list[list[M]]:
+    """The members grouped by location, locations in first-seen order."""
+    groups: dict[Hashable, list[M]] = {}
+    for member in members:
+        groups.setdefault(location_of(member), []).append(member)
+    return list(groups.values())

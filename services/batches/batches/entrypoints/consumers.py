@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from batches.service_layer import generation, handlers, queue
 from contracts.events import CommunicationsGenerated, DeliveryReported, LetterRendered
 from servicekit import inbox
-from servicekit.kafka import PoisonMessage, subscriber, with_correlation
+from servicekit.kafka import PROMPT_FETCH_WAIT_MS, PoisonMessage, subscriber, with_correlation
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,6 @@ async def decode_chunk_header(msg: StreamMessage[Any]) -> CommunicationsGenerate
     return header
 
 
-CHUNK_FETCH_WAIT_MS = 50
-"""A chunk's result is recorded as soon as it arrives (``servicekit.kafka.subscriber``): with the
-broker's usual 500 ms, the last chunks of a batch waited up to that long behind an idle fetch."""
-
-
 def register_consumers(broker: KafkaBroker, deps: handlers.Dependencies, *, results_consumers: int = 1) -> None:
     """Subscribe the batches consumers (group ``batches``) on ``broker``.
 
@@ -89,7 +84,7 @@ def register_consumers(broker: KafkaBroker, deps: handlers.Dependencies, *, resu
         group_id=GROUP,
         decoder=decode_chunk_header if from_bytes else decode_communications_generated,
         max_workers=results_consumers,
-        fetch_max_wait_ms=CHUNK_FETCH_WAIT_MS,
+        fetch_max_wait_ms=PROMPT_FETCH_WAIT_MS,
         description=(
             f"Payload: {CommunicationsGenerated.__name__}. On PostgreSQL the communications are stored "
             "from the message bytes, so the handler validates only the rest."

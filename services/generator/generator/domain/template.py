@@ -112,6 +112,12 @@ def _check_name(name: str) -> None:
         raise InvalidTemplateName("name: at most 200 characters")
 
 
+def communication_size(text_length: int, assemblies: int) -> int:
+    """A cheap upper estimate of one rendered communication's serialized size (bytes): its texts
+    and a quarter more for JSON escapes, 1,000 bytes of ids and recipient, 600 per assembly snapshot."""
+    return text_length + text_length // 4 + 1_000 + 600 * assemblies
+
+
 def members_per_chunk(settings: TemplateSettings, content: TemplateContent, budget: int) -> int:
     """The most members one generation request may carry for this template's result to stay
     under ``budget`` bytes, on the worst assumptions: every member has a contact of each allowed
@@ -124,8 +130,7 @@ def members_per_chunk(settings: TemplateSettings, content: TemplateContent, budg
     if settings.include_pdf_in_email:
         email_text += len(content.letter_body)
     texts = {"email": email_text, "letter": len(content.letter_body)}
-    # per communication as the generator's size guard counts it: texts + a quarter for JSON
-    # escapes, 1,000 bytes of ids and recipient, 600 per assembly snapshot
-    per_method = [2 * texts[m] * 5 // 4 + 1_000 + 600 for m in settings.methods]
+    # per communication as the generator's size guard counts it, texts rendered twice as long
+    per_method = [communication_size(2 * texts[m], 1) for m in settings.methods]
     per_member = contacts * (max(per_method) if settings.first_available_method_only else sum(per_method))
     return max(1, budget // per_member)

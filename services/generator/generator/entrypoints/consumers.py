@@ -9,7 +9,7 @@ from faststream.message import StreamMessage
 
 from contracts.events import GenerationRequested
 from generator.service_layer.generation import CompiledTemplates, render_requested_chunk, result_key
-from servicekit.kafka import publish_event, subscriber, with_correlation
+from servicekit.kafka import PROMPT_FETCH_WAIT_MS, publish_event, subscriber, with_correlation
 from servicekit.runtime import ServiceRuntime
 
 GROUP = "generator"
@@ -21,10 +21,6 @@ async def decode_generation_requested(msg: StreamMessage[Any]) -> GenerationRequ
     return GenerationRequested.model_validate_json(msg.body)
 
 
-CHUNK_FETCH_WAIT_MS = 50
-"""A batch's chunks are rendered as soon as they arrive (``servicekit.kafka.subscriber``)."""
-
-
 def register_consumers(
     broker: KafkaBroker, runtime: ServiceRuntime, templates: CompiledTemplates, instance: str
 ) -> None:
@@ -34,7 +30,7 @@ def register_consumers(
         group_id=GROUP,
         max_poll_records=4,
         decoder=decode_generation_requested,
-        fetch_max_wait_ms=CHUNK_FETCH_WAIT_MS,
+        fetch_max_wait_ms=PROMPT_FETCH_WAIT_MS,
     )
     async def handle_generation_requested(event: GenerationRequested) -> None:
         """Render the chunk and publish its result before the offset is committed.

@@ -20,7 +20,7 @@ from contracts.events import CommunicationsGenerated, GeneratedCommunication, Ge
 from generator.adapters.repository import Repository
 from generator.domain.generation import BatchContext, generate_chunk, restrict_to_one_contact
 from generator.domain.merge_fields import today_in
-from generator.domain.template import TemplateVersion
+from generator.domain.template import TemplateVersion, communication_size
 from generator.domain.templates import CompiledTemplate
 from servicekit.outbox import MAX_MESSAGE_BYTES
 from servicekit.partitioning import spread_key
@@ -145,11 +145,10 @@ async def render_requested_chunk(
 
 def estimated_size(communications: list[GeneratedCommunication]) -> int:
     """A cheap upper estimate of the serialized size of a chunk's communications (bytes)."""
-    total = 0
-    for c in communications:
-        texts = len(c.subject) + len(c.body_text) + len(c.body_html) + len(c.letter_body)
-        total += texts + texts // 4 + 1_000 + 600 * len(c.assemblies)  # JSON escapes, ids, snapshots
-    return total
+    return sum(
+        communication_size(len(c.subject) + len(c.body_text) + len(c.body_html) + len(c.letter_body), len(c.assemblies))
+        for c in communications
+    )
 
 
 def _error_result(event: GenerationRequested, base: dict[str, Any], error: str) -> CommunicationsGenerated:
